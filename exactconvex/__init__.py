@@ -1,0 +1,42 @@
+"""exactconvex: decide exactly whether a ReLU network is convex on all of R^d, with proof.
+
+The public API (heavy layers are imported on first use, so that the CLI starts fast):
+
+>>> import exactconvex
+>>> net = exactconvex.network_from_dict({"format": "exactconvex.network", "version": 1, "input_dim": 1,
+...     "layers": [{"weight": [[1], [-1]]}, {"weight": [[1, 1]]}]})
+>>> net.evaluate([-2])
+(2,)
+"""
+
+from __future__ import annotations
+
+from .network import (FormatError, Network, from_torch, load, network_from_dict, network_to_dict, save_json,
+                      save_npz, to_torch)
+from .numbers import to_q
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "regions": ("exactconvex.graph", "regions"),
+    "check": ("exactconvex.decide", "check"),
+    "Verdict": ("exactconvex.decide", "Verdict"),
+    "verify": ("exactconvex.checker", "verify"),
+    "path_lifting": ("exactconvex.pathlifting", "path_lifting"),
+    "conditions": ("exactconvex.pathlifting", "conditions"),
+    "conditions_for_architecture": ("exactconvex.pathlifting", "conditions_for_architecture"),
+    "equivalent": ("exactconvex.icnn", "equivalent"),
+    "to_icnn": ("exactconvex.icnn", "to_icnn"),
+}
+
+__all__ = ["Network", "FormatError", "load", "network_from_dict", "network_to_dict", "save_json", "save_npz",
+           "from_torch", "to_torch", "to_q", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'exactconvex' has no attribute {name!r}")

@@ -1,0 +1,347 @@
+"""The exact ReLU network model (semantics of ``shared/spec/network-format.md``).
+
+Layer l (1-based) computes z_l = W_l h_{l-1} + sum_k S_{l,k} h_k + b_l, with h_0 = x,
+h_l = ReLU(z_l) for hidden layers and f(x) = z_L for the last one.  Weights are
+python-flint ``fmpq_mat`` matrices, so evaluation and local affine maps are exact.
+
+Hidden neurons are numbered in topological order (layer by layer); an *activation
+pattern* is a tuple of 0/1 over them, with the convention "on" iff z > 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+
+from flint import fmpq, fmpq_mat
+
+from ..numbers import to_q
+
+__all__ = ["Layer", "Network", "LocalAffine", "NetworkError"]
+
+
+class NetworkError(ValueError):
+    """A network is not well formed (shapes, skip sources...)."""
+
+
+def _matrix(rows: Sequence[Sequence], ncols: int | None = None) -> fmpq_mat:
+    rows = [list(r) for r in rows]
+    nrows = len(rows)
+    if ncols is None:
+        ncols = len(rows[0]) if rows else 0
+    flat = [to_q(v) for r in rows for v in r]
+    return fmpq_mat(nrows, ncols, flat)
+
+
+def _column(values: Sequence) -> fmpq_mat:
+    return fmpq_mat(len(values), 1, [to_q(v) for v in values])
+
+
+def _rows(m: fmpq_mat) -> list[list[fmpq]]:
+    return [[m[i, j] for j in range(m.ncols())] for i in range(m.nrows())]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer: ``weight`` (n_l x n_{l-1}), ``bias`` (n_l x 1), ``skip`` {source k: S (n_l x n_k)}."""
+
+    weight: fmpq_mat
+    bias: fmpq_mat
+    skip: Mapping[int, fmpq_mat] = field(default_factory=dict)
+
+    @property
+    def width(self) -> int:
+        return self.weight.nrows()
+
+    @classmethod
+    def from_lists(cls, weight, bias=None, skip=None) -> "Layer":
+        w = _matrix(weight)
+        b = _column(bias) if bias is not None else fmpq_mat(w.nrows(), 1)
+        s = {int(k): _matrix(v) for k, v in (skip or {}).items()}
+        return cls(w, b, dict(sorted(s.items())))
+
+
+@dataclass(frozen=True)
+class LocalAffine:
+    """The affine maps valid where a given pattern holds.
+
+    ``pre[l]`` = (G, g): z_l(x) = G x + g for layer l = 1..L (index 0 unused, None);
+    the last entry is the output map.
+    """
+
+    pattern: tuple[int, ...]
+    pre: list
+
+    @property
+    def output(self) -> tuple[fmpq_mat, fmpq_mat]:
+        return self.pre[-1]
+
+
+class Network:
+    """A ReLU network with exact rational weights.
+
+    Parameters
+    ----------
+    input_dim : int
+        d, the input dimension.
+    layers : sequence of Layer
+        L >= 1 layers; all but the last are ReLU layers, the last is the linear output.
+
+    Examples
+    --------
+    >>> net = Network.from_lists(1, [{"weight": [[1], [-1]]}, {"weight": [[1, 1]]}])
+    >>> net.evaluate(["-3/2"])
+    (3/2,)
+    """
+
+    def __init__(self, input_dim: int, layers: Sequence[Layer]):
+        self.input_dim = int(input_dim)
+        self.layers = list(layers)
+        self._validate()
+        self.hidden_neurons: list[tuple[int, int]] = [
+            (l, j) for l in range(1, len(self.layers)) for j in range(self.layers[l - 1].width)]
+        self._offsets = [0]
+        for l in range(1, len(self.layers)):
+            self._offsets.append(self._offsets[-1] + self.layers[l - 1].width)
+
+    # ----- construction -------------------------------------------------------------
+    @classmethod
+    def from_lists(cls, input_dim: int, layers: Iterable[Mapping]) -> "Network":
+        """Build from plain lists: ``[{"weight": rows, "bias": [...], "skip": {k: rows}}, ...]``."""
+        return cls(input_dim, [Layer.from_lists(L["weight"], L.get("bias"), L.get("skip")) for L in layers])
+
+    def _validate(self) -> None:
+        if self.input_dim < 1:
+            raise NetworkError("input_dim must be a positive integer")
+        if not self.layers:
+            raise NetworkError("a network needs at least one layer")
+        widths = [self.input_dim]
+        for l, layer in enumerate(self.layers, start=1):
+            if layer.weight.ncols() != widths[-1]:
+                raise NetworkError(f"layer {l}: weight has {layer.weight.ncols()} columns, expected {widths[-1]}")
+            if layer.width < 1:
+                raise NetworkError(f"layer {l}: weight has no rows")
+            if layer.bias.nrows() != layer.width or layer.bias.ncols() != 1:
+                raise NetworkError(f"layer {l}: bias has {layer.bias.nrows()} entries, expected {layer.width}")
+            for k, s in layer.skip.items():
+                if not 0 <= k <= l - 2:
+                    raise NetworkError(f"layer {l}: skip source {k} is out of range (0..{l - 2})")
+                if s.nrows() != layer.width or s.ncols() != widths[k]:
+                    raise NetworkError(f"layer {l}: skip from {k} has shape ({s.nrows()}, {s.ncols()}), "
+                                       f"expected ({layer.width}, {widths[k]})")
+            widths.append(layer.width)
+
+    # ----- shape --------------------------------------------------------------------
+    @property
+    def depth(self) -> int:
+        return len(self.layers)
+
+    @property
+    def widths(self) -> list[int]:
+        """[d, n_1, ..., n_L]."""
+        return [self.input_dim] + [layer.width for layer in self.layers]
+
+    @property
+    def hidden_widths(self) -> list[int]:
+        return [layer.width for layer in self.layers[:-1]]
+
+    @property
+    def num_outputs(self) -> int:
+        return self.layers[-1].width
+
+    @property
+    def num_hidden(self) -> int:
+        return len(self.hidden_neurons)
+
+    def neuron_index(self, layer: int, j: int) -> int:
+        """Position of hidden neuron j of layer ``layer`` (1-based) in topological order."""
+        return self._offsets[layer - 1] + j
+
+    def parameter_count(self) -> int:
+        n = 0
+        for layer in self.layers:
+            n += layer.weight.nrows() * layer.weight.ncols() + layer.width
+            n += sum(s.nrows() * s.ncols() for s in layer.skip.values())
+        return n
+
+    def is_icnn(self) -> bool:
+        """ICNN structure: every weight from a hidden layer (into later layers and the output) is >= 0."""
+        for l, layer in enumerate(self.layers, start=1):
+            if l >= 2 and any(v < 0 for v in layer.weight.entries()):
+                return False
+            for k, s in layer.skip.items():
+                if k >= 1 and any(v < 0 for v in s.entries()):
+                    return False
+        return True
+
+    # ----- evaluation ---------------------------------------------------------------
+    def _point(self, x) -> fmpq_mat:
+        values = list(x) if not isinstance(x, fmpq_mat) else [x[i, 0] for i in range(x.nrows())]
+        if len(values) != self.input_dim:
+            raise NetworkError(f"point has {len(values)} coordinates, expected {self.input_dim}")
+        return fmpq_mat(self.input_dim, 1, [to_q(v) for v in values])
+
+    def forward(self, x) -> tuple[list[fmpq_mat], list[fmpq_mat]]:
+        """Pre-activations z_1..z_L and post-activations h_0..h_{L-1} at x (exact column vectors)."""
+        h = [self._point(x)]
+        zs = []
+        for l, layer in enumerate(self.layers, start=1):
+            z = layer.weight * h[l - 1] + layer.bias
+            for k, s in layer.skip.items():
+                z += s * h[k]
+            zs.append(z)
+            if l < self.depth:
+                h.append(fmpq_mat(z.nrows(), 1, [v if v > 0 else 0 for v in z.entries()]))
+        return zs, h
+
+    def evaluate(self, x) -> tuple[fmpq, ...]:
+        """Exact outputs at the rational point x (ints, strings, Fractions or fmpq)."""
+        zs, _ = self.forward(x)
+        return tuple(zs[-1].entries())
+
+    def __call__(self, x) -> tuple[fmpq, ...]:
+        return self.evaluate(x)
+
+    def preactivations(self, x) -> list[fmpq]:
+        """Pre-activation of every hidden neuron at x, in topological order."""
+        zs, _ = self.forward(x)
+        return [v for z in zs[:-1] for v in z.entries()]
+
+    def pattern(self, x) -> tuple[int, ...]:
+        """Activation pattern at x: 1 where z > 0, 0 where z <= 0."""
+        return tuple(1 if v > 0 else 0 for v in self.preactivations(x))
+
+    def split_pattern(self, pattern: Sequence[int]) -> list[tuple[int, ...]]:
+        """A flat pattern cut into one tuple per hidden layer."""
+        return [tuple(pattern[self._offsets[l - 1]:self._offsets[l]]) for l in range(1, self.depth)]
+
+    def local_affine(self, pattern: Sequence[int]) -> LocalAffine:
+        """Exact affine maps z_l(x) = G_l x + g_l of every layer where ``pattern`` holds."""
+        pattern = tuple(int(s) for s in pattern)
+        if len(pattern) != self.num_hidden:
+            raise NetworkError(f"pattern has {len(pattern)} entries, expected {self.num_hidden}")
+        d = self.input_dim
+        eye = fmpq_mat(d, d)
+        for i in range(d):
+            eye[i, i] = 1
+        H = [(eye, fmpq_mat(d, 1))]  # h_l = A x + a, per layer
+        pre: list = [None]
+        for l, layer in enumerate(self.layers, start=1):
+            G = layer.weight * H[l - 1][0]
+            g = layer.weight * H[l - 1][1] + layer.bias
+            for k, s in layer.skip.items():
+                G += s * H[k][0]
+                g += s * H[k][1]
+            pre.append((G, g))
+            if l < self.depth:
+                A, a = fmpq_mat(G), fmpq_mat(g)
+                off = self._offsets[l - 1]
+                for j in range(layer.width):
+                    if not pattern[off + j]:
+                        for c in range(d):
+                            A[j, c] = 0
+                        a[j, 0] = 0
+                H.append((A, a))
+        return LocalAffine(pattern, pre)
+
+    # ----- derived networks -----------------------------------------------------------
+    def negate(self) -> "Network":
+        """The network computing -f."""
+        return self.scale_outputs(-1)
+
+    def scale_outputs(self, c) -> "Network":
+        c = to_q(c)
+        last = self.layers[-1]
+        new_last = Layer(last.weight * c, last.bias * c, {k: s * c for k, s in last.skip.items()})
+        return Network(self.input_dim, self.layers[:-1] + [new_last])
+
+    def select_output(self, k: int) -> "Network":
+        """The single-output network computing output k (0-based)."""
+        if not 0 <= k < self.num_outputs:
+            raise NetworkError(f"output {k} does not exist (the network has {self.num_outputs})")
+        last = self.layers[-1]
+
+        def row(m):
+            return fmpq_mat(1, m.ncols(), [m[k, j] for j in range(m.ncols())])
+
+        new_last = Layer(row(last.weight), row(last.bias), {s: row(m) for s, m in last.skip.items()})
+        return Network(self.input_dim, self.layers[:-1] + [new_last])
+
+    def difference(self, other: "Network") -> "Network":
+        """One network computing f - g (same input dimension and number of outputs)."""
+        return combine([self, other], [1, -1])
+
+    # ----- comparison and display ---------------------------------------------------------
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Network):
+            return NotImplemented
+        if self.input_dim != other.input_dim or self.depth != other.depth:
+            return False
+        for a, b in zip(self.layers, other.layers):
+            if a.weight.nrows() != b.weight.nrows() or a.weight != b.weight or a.bias != b.bias:
+                return False
+            if set(a.skip) != set(b.skip) or any(a.skip[k] != b.skip[k] for k in a.skip):
+                return False
+        return True
+
+    def __hash__(self):
+        return hash((self.input_dim, tuple(self.widths)))
+
+    def __repr__(self) -> str:
+        skips = [(l, k) for l, layer in enumerate(self.layers, 1) for k in layer.skip]
+        return f"Network(widths={self.widths}" + (f", skips={skips})" if skips else ")")
+
+
+def combine(nets: Sequence[Network], coefficients: Sequence) -> Network:
+    """One network computing sum_i c_i f_i, the hidden layers of all f_i side by side.
+
+    Networks of different depths are aligned at the input: net i keeps its hidden layers
+    1..L_i-1 and its output layer becomes skip connections into the common output layer.
+    """
+    if not nets:
+        raise NetworkError("nothing to combine")
+    d, m = nets[0].input_dim, nets[0].num_outputs
+    for n in nets:
+        if n.input_dim != d or n.num_outputs != m:
+            raise NetworkError("networks to combine need the same input dimension and number of outputs")
+    cs = [to_q(c) for c in coefficients]
+    L = max(n.depth for n in nets)
+    width = [d] + [sum(n.layers[l - 1].width for n in nets if l <= n.depth - 1) for l in range(1, L)] + [m]
+    offset = {}  # (net, layer) -> first row in the combined layer
+    for l in range(0, L):
+        pos = 0
+        for i, n in enumerate(nets):
+            if l == 0:
+                offset[i, 0] = 0
+            elif l <= n.depth - 1:
+                offset[i, l] = pos
+                pos += n.layers[l - 1].width
+    layers = []
+    for l in range(1, L + 1):
+        W = fmpq_mat(width[l], width[l - 1])
+        b = fmpq_mat(width[l], 1)
+        skips: dict[int, fmpq_mat] = {}
+
+        def place(target_src: int, block: fmpq_mat, row0: int, col0: int, scale):
+            mat = W if target_src == l - 1 else skips.setdefault(target_src, fmpq_mat(width[l], width[target_src]))
+            for r in range(block.nrows()):
+                for c in range(block.ncols()):
+                    if block[r, c] != 0:
+                        mat[row0 + r, col0 + c] += block[r, c] * scale
+
+        for i, n in enumerate(nets):
+            is_output = l == L
+            if not is_output and l > n.depth - 1:
+                continue
+            src_layer = n.layers[n.depth - 1] if is_output else n.layers[l - 1]
+            own_l = n.depth if is_output else l
+            row0 = 0 if is_output else offset[i, l]
+            scale = cs[i] if is_output else fmpq(1)
+            place(own_l - 1, src_layer.weight, row0, offset[i, own_l - 1], scale)
+            for k, s in src_layer.skip.items():
+                place(k, s, row0, offset[i, k], scale)
+            for r in range(src_layer.width):
+                b[row0 + r, 0] += src_layer.bias[r, 0] * scale
+        skips = {k: s for k, s in sorted(skips.items()) if any(v != 0 for v in s.entries())}
+        layers.append(Layer(W, b, skips))
+    return Network(d, layers)
