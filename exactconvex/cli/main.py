@@ -55,6 +55,136 @@ def cmd_info(args) -> int:
     return EXIT_YES
 
 
+class Progress:
+    """A one-line progress report on stderr, shown only on a terminal and after about a second."""
+
+    def __init__(self, enabled: bool, what: str = "regions"):
+        import time
+
+        self.enabled = enabled and sys.stderr.isatty()
+        self.start = time.perf_counter()
+        self.last = 0.0
+        self.what = what
+        self.shown = False
+
+    def __call__(self, done: int, found: int) -> None:
+        if not self.enabled:
+            return
+        import time
+
+        now = time.perf_counter() - self.start
+        if now > 1.0 and now - self.last > 0.2:
+            self.last = now
+            self.shown = True
+            sys.stderr.write(f"\r{self.what}: {done} processed, {found} found, {now:.1f} s ")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _bounds(args) -> dict:
+    if args.max_regions is not None and args.max_regions < 1:
+        raise UsageError("--max-regions must be a positive integer")
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    return {"max_regions": args.max_regions, "timeout": args.timeout}
+
+
+def _witness_text(w: dict) -> str:
+    pt = lambda p: "(" + ", ".join(str(v) for v in p) + ")"
+    return (f"output {w['output']}: f(lambda x + (1 - lambda) y) > lambda f(x) + (1 - lambda) f(y) "
+            f"with x = {pt(w['x'])}, y = {pt(w['y'])}, lambda = {w['lambda']}")
+
+
+def cmd_check(args) -> int:
+    import time
+
+    from ..decide import LimitReached, Undecided, check, witness_json
+
+    net = _load(args.network)
+    progress = Progress(not args.quiet)
+    t0 = time.perf_counter()
+    try:
+        verdict = check(net, method=args.method, certificate=args.cert is not None, progress=progress,
+                        **_bounds(args))
+    except LimitReached as exc:
+        raise UsageError(f"no verdict: {exc}. Nothing was proven; raise the bound to go further.") from None
+    except Undecided as exc:
+        raise UsageError(f"no verdict: {exc}.") from None
+    finally:
+        progress.close()
+    seconds = time.perf_counter() - t0
+    report = {"convex": verdict.convex, "method": verdict.method, "regions": verdict.regions,
+              "seconds": round(seconds, 6), "facets": verdict.facets,
+              "outputs": [{"output": o.output, "convex": o.convex, "method": o.method,
+                           **({"witness": witness_json(o.witness)} if o.witness else {})}
+                          for o in verdict.outputs]}
+    if verdict.witness is not None:
+        report["witness"] = witness_json(verdict.witness)
+    if args.cert is not None:
+        from ..checker import verify
+
+        text = json.dumps(verdict.certificate, indent=1)
+        try:
+            with open(args.cert, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+        except OSError as exc:
+            raise UsageError(f"cannot write the certificate to {args.cert}: {exc.strerror}") from None
+        t1 = time.perf_counter()
+        result = verify(verdict.certificate)
+        report["certificate"] = {"path": args.cert, "bytes": len(text) + 1, "valid": result.valid,
+                                 "verify_seconds": round(time.perf_counter() - t1, 6)}
+        if not result.valid:  # never hand out a certificate the checker rejects
+            raise UsageError(f"internal error: the certificate written to {args.cert} does not verify "
+                             f"({result.reason}); please report this network")
+    if args.json:
+        print(json.dumps(report))
+    else:
+        if verdict.convex:
+            print(f"convex on all of R^{net.input_dim} (method: {verdict.method}"
+                  + (f", {verdict.regions} regions" if verdict.regions is not None else "") + ")")
+        else:
+            print(f"NOT convex (method: {verdict.method})")
+            print("witness, checked by exact evaluation: " + _witness_text(report["witness"]))
+        if args.cert is not None:
+            c = report["certificate"]
+            print(f"certificate: {c['path']} ({c['bytes']} bytes, verified in {c['verify_seconds']:.3f} s)")
+    return EXIT_YES if verdict.convex else EXIT_NO
+
+
+def cmd_regions(args) -> int:
+    from ..graph import LimitReached, min_bend, regions, to_graphml
+
+    net = _load(args.network)
+    if not 0 <= args.output < net.num_outputs:
+        raise UsageError(f"--output {args.output} does not exist (the network has {net.num_outputs} outputs)")
+    progress = Progress(not args.quiet)
+    try:
+        G = regions(net, args.output, progress=progress, **_bounds(args))
+    except LimitReached as exc:
+        raise UsageError(f"incomplete region graph: {exc}") from None
+    finally:
+        progress.close()
+    mb = min_bend(G)
+    report = {"regions": G.number_of_nodes(), "facets": G.number_of_edges(),
+              "min_bend": None if mb is None else str(mb), "output": args.output,
+              "seconds": round(G.graph["seconds"], 6)}
+    if args.graphml:
+        try:
+            to_graphml(G, args.graphml)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.graphml}: {exc.strerror}") from None
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"{report['regions']} full-dimensional regions, {report['facets']} facets, "
+              f"smallest bend {report['min_bend']} (output {args.output})")
+    return EXIT_YES
+
+
 def _not_implemented(name: str) -> Callable:
     def run(args) -> int:
         raise UsageError(f"'exactconvex {name}' is not implemented yet.")
@@ -62,6 +192,12 @@ def _not_implemented(name: str) -> Callable:
 
 
 # ----- parser -----------------------------------------------------------------------------
+
+def _add_bounds(s) -> None:
+    s.add_argument("--max-regions", type=int, metavar="N", help="stop (exit 2, no verdict) after N regions")
+    s.add_argument("--timeout", type=float, metavar="S", help="stop (exit 2, no verdict) after S seconds")
+    s.add_argument("--quiet", action="store_true", help="no progress report on stderr")
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="exactconvex",
@@ -76,9 +212,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.set_defaults(run=cmd_info)
 
-    for name, help_text in [("check", "decide convexity exactly"),
-                            ("verify", "check a certificate"),
-                            ("regions", "build the region adjacency graph"),
+    s = sub.add_parser("check", help="decide convexity exactly (exit 0 convex, 1 not convex)")
+    s.add_argument("network", metavar="NET")
+    s.add_argument("--cert", metavar="OUT.json", help="write a certificate of the verdict")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--method", default="auto", choices=["auto", "icnn", "one-layer", "search", "regions"])
+    _add_bounds(s)
+    s.set_defaults(run=cmd_check)
+
+    s = sub.add_parser("regions", help="build the exact region adjacency graph")
+    s.add_argument("network", metavar="NET")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--graphml", metavar="OUT", help="write the graph as GraphML (exact values as strings)")
+    s.add_argument("--output", type=int, default=0, help="which output's pieces and bends (default 0)")
+    _add_bounds(s)
+    s.set_defaults(run=cmd_regions)
+
+    for name, help_text in [("verify", "check a certificate"),
                             ("conditions", "path-lifting convexity conditions"),
                             ("equiv", "decide whether two networks compute the same function"),
                             ("to-icnn", "convert a convex one-hidden-layer network to an ICNN"),

@@ -220,6 +220,34 @@ class Network:
         pattern = tuple(int(s) for s in pattern)
         if len(pattern) != self.num_hidden:
             raise NetworkError(f"pattern has {len(pattern)} entries, expected {self.num_hidden}")
+        pre = self._affine_walk(lambda l, G, g: pattern[self._offsets[l - 1]:self._offsets[l]])
+        return LocalAffine(pattern, pre)
+
+    def pattern_along(self, point, direction) -> tuple[tuple[int, ...], LocalAffine]:
+        """The pattern just past ``point`` in ``direction`` (at point + eps*direction, eps -> 0+).
+
+        Walks the layers in order, each neuron's affine map taken under the pattern already
+        decided upstream: on iff (z(point), slope along direction) is lexicographically > 0.
+        A neuron with z = 0 and zero slope is constant zero just past the point (geometry
+        notes, section 5), hence off.  Returns the pattern and its local affine maps.
+        """
+        p = self._point(point)
+        v = self._point(direction)
+        states: list[int] = []
+
+        def decide(l, G, g):
+            z = G * p + g
+            slope = G * v
+            layer_states = tuple(1 if (z[j, 0] > 0 or (z[j, 0] == 0 and slope[j, 0] > 0)) else 0
+                                 for j in range(G.nrows()))
+            states.extend(layer_states)
+            return layer_states
+
+        pre = self._affine_walk(decide)
+        return tuple(states), LocalAffine(tuple(states), pre)
+
+    def _affine_walk(self, decide) -> list:
+        """Affine maps (G_l, g_l) of z_l for l = 1..L, with ReLU states chosen by decide(l, G, g)."""
         d = self.input_dim
         eye = fmpq_mat(d, d)
         for i in range(d):
@@ -234,15 +262,15 @@ class Network:
                 g += s * H[k][1]
             pre.append((G, g))
             if l < self.depth:
+                states = decide(l, G, g)
                 A, a = fmpq_mat(G), fmpq_mat(g)
-                off = self._offsets[l - 1]
                 for j in range(layer.width):
-                    if not pattern[off + j]:
+                    if not states[j]:
                         for c in range(d):
                             A[j, c] = 0
                         a[j, 0] = 0
                 H.append((A, a))
-        return LocalAffine(pattern, pre)
+        return pre
 
     # ----- derived networks -----------------------------------------------------------
     def negate(self) -> "Network":

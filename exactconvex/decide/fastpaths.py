@@ -1,0 +1,165 @@
+"""Ways to settle convexity before (or instead of) building the region graph.
+
+Each returns a result with an exact witness, or None when it cannot decide:
+
+* ``icnn_structure``: nonnegative weights out of hidden layers => convex;
+* ``one_layer``: the exact closed form for one hidden layer (geometry notes, section 6),
+  with a violation witness built on the offending hyperplane when it fails;
+* ``search_violation``: float evaluation along random lines proposes concave kinks; only
+  exactly confirmed triples (x, y, lambda) count.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Sequence
+
+from flint import fmpq
+
+from ..graph import check_witness
+from ..network import Network
+from ..polyhedra import dot
+
+__all__ = ["icnn_structure", "one_layer", "one_layer_groups", "search_violation"]
+
+
+def icnn_structure(net: Network, k: int) -> bool:
+    """Output k of an ICNN-structured network: every weight out of a hidden layer is >= 0."""
+    L = net.depth
+    for l, layer in enumerate(net.layers, start=1):
+        rows = [k] if l == L else range(layer.width)
+        mats = ([layer.weight] if l >= 2 else []) + [s for src, s in layer.skip.items() if src >= 1]
+        for m in mats:
+            for r in rows:
+                if any(m[r, c] < 0 for c in range(m.ncols())):
+                    return False
+    return True
+
+
+def one_layer_groups(net: Network, k: int) -> dict[tuple, fmpq]:
+    """For one hidden layer: canonical hyperplane key -> sum_j a_j |c_j| over its neurons."""
+    W, b = net.layers[0].weight, net.layers[0].bias
+    v = net.layers[1].weight
+    d = net.input_dim
+    sums: dict[tuple, fmpq] = {}
+    for j in range(W.nrows()):
+        w = tuple(W[j, c] for c in range(d))
+        if all(x == 0 for x in w):
+            continue  # a constant neuron: no kink
+        c = next(x for x in w if x != 0)  # (w, b) = c * key: opposite neurons share a key
+        key = tuple(x / c for x in w) + (b[j, 0] / c,)
+        sums[key] = sums.get(key, fmpq(0)) + v[k, j] * abs(c)
+    return sums
+
+
+def one_layer(net: Network, k: int):
+    """(convex, witness) by the closed form; witness is None when convex."""
+    sums = one_layer_groups(net, k)
+    bad = [key for key, s in sums.items() if s < 0]
+    if not bad:
+        return True, None
+    key = bad[0]
+    d = net.input_dim
+    w, c0 = key[:d], key[d]
+    others = [(kk[:d], kk[d]) for kk in sums if kk != key]
+    p = _point_on_hyperplane_avoiding(w, c0, others)
+    # step along w without reaching another hyperplane
+    t = fmpq(1)
+    for a, c in others:
+        slope = dot(a, w)
+        if slope != 0:
+            t = min(t, abs(dot(a, p) + c) / abs(slope) / 2)
+    x = tuple(pi - t * wi for pi, wi in zip(p, w))
+    y = tuple(pi + t * wi for pi, wi in zip(p, w))
+    witness = check_witness(net, k, x, y, fmpq(1, 2))
+    if witness is None:  # pragma: no cover - the closed form guarantees it
+        raise AssertionError("one-layer witness failed its exact check")
+    return False, witness
+
+
+def _point_on_hyperplane_avoiding(w, c0, others) -> tuple:
+    """A rational point on {w.x + c0 = 0} off every other hyperplane."""
+    d = len(w)
+    ww = dot(w, w)
+    base = [-c0 * wi / ww for wi in w]
+    rng = random.Random(7)
+    for attempt in range(1000):
+        r = [fmpq(rng.randint(-50, 50), rng.randint(1, 9)) for _ in range(d)]
+        proj = dot(r, w) / ww
+        v = [ri - proj * wi for ri, wi in zip(r, w)]
+        delta = fmpq(attempt)
+        p = tuple(bi + delta * vi for bi, vi in zip(base, v))
+        if all(dot(a, p) + c != 0 for a, c in others):
+            return p
+    raise AssertionError("no point found on the hyperplane")  # pragma: no cover
+
+
+# ----- float search for a violation -----------------------------------------------------
+
+def _float_layers(net: Network):
+    import numpy as np
+
+    out = []
+    for layer in net.layers:
+        W = np.array([[float(layer.weight[i, j]) for j in range(layer.weight.ncols())]
+                      for i in range(layer.width)])
+        b = np.array([float(layer.bias[i, 0]) for i in range(layer.width)])
+        S = {k: np.array([[float(s[i, j]) for j in range(s.ncols())] for i in range(s.nrows())])
+             for k, s in layer.skip.items()}
+        out.append((W, b, S))
+    return out
+
+
+def _float_forward(layers, X):
+    import numpy as np
+
+    h = [X]
+    z = None
+    for l, (W, b, S) in enumerate(layers, start=1):
+        z = h[l - 1] @ W.T + b
+        for k, s in S.items():
+            z = z + h[k] @ s.T
+        if l < len(layers):
+            h.append(np.maximum(z, 0.0))
+    return z
+
+
+def search_violation(net: Network, outputs: Sequence[int], *, lines: int = 64, seed: int = 0):
+    """Exactly confirmed violations proposed by float evaluation on random lines: {output: witness}."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    layers = _float_layers(net)
+    d = net.input_dim
+    found: dict[int, dict] = {}
+    ts = np.linspace(-1.0, 1.0, 129)
+    for i in range(lines):
+        scale = 10.0 ** rng.integers(-1, 8) if i % 2 else 10.0 ** rng.integers(0, 3)
+        p = np.round(rng.normal(size=d) * 8) / 8
+        u = np.round(rng.normal(size=d) * 64) / 64
+        if not np.any(u):
+            continue
+        T = ts * scale
+        X = p[None, :] + T[:, None] * u[None, :]
+        F = _float_forward(layers, X)
+        for k in outputs:
+            if k in found:
+                continue
+            f = F[:, k]
+            second = f[:-2] - 2 * f[1:-1] + f[2:]
+            tol = 1e-9 * (np.abs(f[:-2]) + 2 * np.abs(f[1:-1]) + np.abs(f[2:]) + 1e-300)
+            idx = np.nonzero(second < -tol)[0]  # f(mid) > average of its neighbours: a concave kink
+            for j in idx[:4]:
+                h = fmpq(int(round(scale * 1024)), 1024 * 64)
+                t_mid = fmpq(int(round(T[j + 1] * 1024)), 1024)
+                pq = [fmpq(int(round(v * 8)), 8) for v in p]
+                uq = [fmpq(int(round(v * 64)), 64) for v in u]
+                x = tuple(a + (t_mid - h) * b for a, b in zip(pq, uq))
+                y = tuple(a + (t_mid + h) * b for a, b in zip(pq, uq))
+                w = check_witness(net, k, x, y, fmpq(1, 2))
+                if w is not None:
+                    found[k] = w
+                    break
+        if len(found) == len(outputs):
+            break
+    return found

@@ -1,0 +1,210 @@
+"""Exact facts about polyhedra P = {x : a_i . x + c_i >= 0}.
+
+Each fact comes with an exact witness:
+
+* ``facet_witness``: a point where one constraint is tight and every constraint on another
+  hyperplane is strict (so the constraint defines a (d-1)-dimensional facet), or ``None``
+  when an exact LP proves that no such point exists;
+* ``farkas_certificate``: nonnegative rationals lambda_i, mu with
+  g = sum_i lambda_i g_i + mu identically (so g >= 0 is implied by the g_i >= 0);
+* ``step_inside``: how far one may walk from a point along a direction and stay strictly
+  inside every constraint that is not tight there.
+
+Floats only propose (HiGHS, a rounded point); every proposal is checked exactly, and an
+exact rational simplex decides when a check fails.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Sequence
+
+from flint import fmpq, fmpq_mat
+
+from ..numbers import q_from_float
+from .lp import float_lp_free, lp_free
+
+__all__ = ["Affine", "canonical_key", "facet_witness", "farkas_certificate", "step_inside", "dot",
+           "values_at", "strictly_inside"]
+
+Affine = tuple  # (a: tuple[fmpq, ...], c: fmpq): the function x -> a . x + c
+
+
+def dot(u: Sequence[fmpq], v: Sequence[fmpq]) -> fmpq:
+    s = fmpq(0)
+    for a, b in zip(u, v):
+        if a != 0 and b != 0:
+            s += a * b
+    return s
+
+
+def canonical_key(a: Sequence[fmpq], c: fmpq) -> tuple:
+    """The function scaled so its first nonzero gradient entry is +-1: equal keys <=> positive multiples."""
+    pivot = next(v for v in a if v != 0)
+    s = abs(pivot)
+    return tuple(v / s for v in a) + (c / s,)
+
+
+def values_at(rows: Sequence[Affine], x: Sequence[fmpq]) -> list[fmpq]:
+    """Exact values of affine functions at x (one matrix product)."""
+    if not rows:
+        return []
+    d = len(x)
+    A = fmpq_mat(len(rows), d, [v for a, _ in rows for v in a])
+    vals = A * fmpq_mat(d, 1, list(x))
+    return [vals[i, 0] + rows[i][1] for i in range(len(rows))]
+
+
+def strictly_inside(rows: Sequence[Affine], x: Sequence[fmpq]) -> bool:
+    return all(v > 0 for v in values_at(rows, x))
+
+
+def step_inside(rows: Sequence[Affine], p: Sequence[fmpq], direction: Sequence[fmpq],
+                cap: fmpq = fmpq(1)) -> fmpq | None:
+    """A step eps > 0 with every g in rows strictly positive at p + eps*direction.
+
+    Rows that vanish at p must increase along ``direction``; returns None if one does not.
+    The step is half the distance to the nearest constraint that decreases, capped.
+    """
+    vals = values_at(rows, p)
+    best = cap * 2
+    for (a, _), v in zip(rows, vals):
+        slope = dot(a, direction)
+        if v == 0:
+            if slope <= 0:
+                return None
+        elif v < 0:
+            return None
+        elif slope < 0:
+            bound = v / -slope
+            if bound < best:
+                best = bound
+    return best / 2
+
+
+def _nice(x: float, max_den: int) -> fmpq:
+    f = Fraction(x).limit_denominator(max_den)
+    return fmpq(f.numerator, f.denominator)
+
+
+def _candidates(xs: Sequence[float]):
+    """Rational readings of a float point, simplest first."""
+    for den in (1 << 10, 1 << 24):
+        yield [_nice(v, den) for v in xs]
+    yield [q_from_float(v) for v in xs]
+
+
+def _project(point: Sequence[fmpq], target: Affine) -> list[fmpq]:
+    a, c = target
+    g = dot(a, point) + c
+    if g == 0:
+        return list(point)
+    k = g / dot(a, a)
+    return [x - k * ai for x, ai in zip(point, a)]
+
+
+def _tight_and_others_strict(point, target: Affine, others: Sequence[Affine]) -> bool:
+    a, c = target
+    return dot(a, point) + c == 0 and strictly_inside(others, point)
+
+
+def facet_witness(target: Affine, others: Sequence[Affine], hint: Sequence[fmpq] | None = None,
+                  exact_only: bool = False) -> list[fmpq] | None:
+    """A point with target(x) = 0 and every g in others > 0, or None if none exists.
+
+    ``others`` must hold every constraint of the polyhedron not on target's hyperplane.
+    ``hint`` (an interior point) gives a first cheap try: its orthogonal projection.
+    """
+    if hint is not None:
+        p = _project(hint, target)
+        if strictly_inside(others, p):
+            return p
+    a_t, c_t = target
+    d = len(a_t)
+    if not exact_only:
+        import math
+
+        norms = [math.sqrt(sum(float(v) ** 2 for v in a)) or 1.0 for a, _ in others]
+        res = float_lp_free([0.0] * d + [-1.0],
+                            A_ub=[[-float(v) / nm for v in a] + [1.0] for (a, _), nm in zip(others, norms)]
+                            + [[0.0] * d + [1.0]],
+                            b_ub=[float(c) / nm for (_, c), nm in zip(others, norms)] + [1.0],
+                            A_eq=[[float(v) for v in a_t] + [0.0]], b_eq=[-float(c_t)])
+        if res is not None and -res.fun > 1e-9:
+            for cand in _candidates(res.x[:d]):
+                p = _project(cand, target)
+                if strictly_inside(others, p):
+                    return p
+    # exact: maximise t subject to target = 0, g >= t for others, t <= 1
+    res = lp_free([fmpq(0)] * d + [fmpq(-1)],
+                  A_ub=[[-v for v in a] + [fmpq(1)] for a, _ in others] + [[fmpq(0)] * d + [fmpq(1)]],
+                  b_ub=[c for _, c in others] + [fmpq(1)],
+                  A_eq=[list(a_t) + [fmpq(0)]], b_eq=[-c_t])
+    if res.status == "optimal" and res.x[d] > 0:
+        return res.x[:d]
+    return None
+
+
+def farkas_certificate(target: Affine, basis: Sequence[Affine]) -> tuple[list[fmpq], fmpq] | None:
+    """Nonnegative lambda, mu with target = sum lambda_i basis_i + mu identically, or None."""
+    a_t, c_t = target
+    d = len(a_t)
+    k = len(basis)
+    lam = _farkas_guess(target, basis)
+    if lam is not None:
+        return lam
+    # exact: variables lambda_1..k, mu >= 0; d equations for the gradient, one for the constant
+    A = [[basis[i][0][r] for i in range(k)] + [fmpq(0)] for r in range(d)]
+    A.append([basis[i][1] for i in range(k)] + [fmpq(1)])
+    b = list(a_t) + [c_t]
+    from .lp import simplex_standard
+
+    res = simplex_standard([fmpq(0)] * (k + 1), A, b)
+    if res.status != "optimal":
+        return None
+    return res.x[:k], res.x[k]
+
+
+def _farkas_guess(target: Affine, basis: Sequence[Affine]):
+    """Float NNLS support, then an exact solve on it; None when the guess does not check."""
+    if not basis:
+        return None
+    try:
+        import numpy as np
+        from scipy.optimize import nnls
+    except ImportError:  # pragma: no cover
+        return None
+    a_t, c_t = target
+    d, k = len(a_t), len(basis)
+    M = np.array([[float(basis[i][0][r]) for i in range(k)] for r in range(d)])
+    rhs = np.array([float(v) for v in a_t])
+    try:
+        lam, resid = nnls(M, rhs)
+    except Exception:
+        return None
+    support = [i for i in range(k) if lam[i] > 1e-12 * max(1.0, float(np.max(lam)))]
+    if not support:
+        support = []
+    # exact least-squares-free solve: pick independent columns of the support and solve the normal system
+    cols = fmpq_mat(d, len(support), [basis[i][0][r] for r in range(d) for i in support]) if support else None
+    if support:
+        try:
+            gram = cols.transpose() * cols
+            sol = gram.solve(cols.transpose() * fmpq_mat(d, 1, list(a_t)))
+        except ZeroDivisionError:
+            return None
+        lam_s = [sol[i, 0] for i in range(len(support))]
+    else:
+        lam_s = []
+    lam_full = [fmpq(0)] * k
+    for i, v in zip(support, lam_s):
+        lam_full[i] = v
+    if any(v < 0 for v in lam_full):
+        return None
+    for r in range(d):
+        if sum((lam_full[i] * basis[i][0][r] for i in support), fmpq(0)) != a_t[r]:
+            return None
+    mu = c_t - sum((lam_full[i] * basis[i][1] for i in support), fmpq(0))
+    if mu < 0:
+        return None
+    return lam_full, mu
