@@ -1,0 +1,146 @@
+"""The exact region graph: counts against hand computations and formulas, and structural properties."""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+from math import comb
+
+import networkx as nx
+from flint import fmpq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from exactconvex import Network
+from exactconvex.graph import LimitReached, min_bend, negative_facets, regions, to_graphml
+from strategies import networks
+
+
+def net(d, layers):
+    return Network.from_lists(d, layers)
+
+
+def one_layer(rows, biases, out):
+    return net(len(rows[0]), [{"weight": rows, "bias": biases}, {"weight": [out]}])
+
+
+# ----- counts -------------------------------------------------------------------------------
+
+GENERIC_R2 = ([[1, 0], [0, 1], [1, 1], [1, -2], [3, 1]], [0, 1, 3, "1/2", -7])
+GENERIC_R3 = ([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 1], [1, -2, 3]], [0, 1, 2, 5, "-1/3"])
+
+
+@pytest.mark.parametrize("rows,biases", [GENERIC_R2, GENERIC_R3])
+def test_generic_one_layer_counts_match_the_formula(rows, biases):
+    n, d = len(rows), len(rows[0])
+    G = regions(one_layer(rows, biases, [1] * n))
+    assert G.number_of_nodes() == sum(comb(n, i) for i in range(d + 1))
+    # each hyperplane is cut by the others into the regions of an arrangement of n-1 in R^(d-1)
+    assert G.number_of_edges() == n * sum(comb(n - 1, i) for i in range(d))
+
+
+def test_degenerate_arrangement_counted_by_hand():
+    # x = 0 three times (once doubled, once opposite), y = 0, x + y = 0 through the same point,
+    # x = 1 parallel to x = 0, plus a dead neuron and an always-on constant neuron.
+    rows = [[1, 0], [2, 0], [-1, 0], [0, 1], [1, 1], [1, 0], [0, 0], [0, 0]]
+    biases = [0, 0, 0, 0, 0, -1, -1, 1]
+    G = regions(one_layer(rows, biases, [1, 1, 1, 1, -1, 2, 5, -3]))
+    # three concurrent lines: 6 sectors; x = 1 crosses two of the lines, adding 3 regions
+    assert G.number_of_nodes() == 9
+    # pieces: x=0 -> 2, y=0 -> 3, x+y=0 -> 3, x=1 -> 3
+    assert G.number_of_edges() == 11
+    # the three neurons on x = 0 switch together on both of its pieces
+    on_x0 = [data["switching"] for _, _, data in G.edges(data=True) if (1, 0) in data["switching"]]
+    assert len(on_x0) == 2 and all(set(s) == {(1, 0), (1, 1), (1, 2)} for s in on_x0)
+
+
+def test_bent_hyperplane_two_layers_counted_by_hand():
+    # z3 = ReLU(x) + ReLU(y) - 1 bends: x + y = 1 in the open first quadrant, x = 1 below, y = 1 left.
+    G = regions(net(2, [{"weight": [[1, 0], [0, 1]]}, {"weight": [[1, 1]], "bias": [-1]}, {"weight": [[1]]}]))
+    assert G.number_of_nodes() == 7
+    assert G.number_of_edges() == 9
+
+
+@pytest.mark.parametrize("breakpoints", [[0], [1, 2, 3], [-5, "1/3", 10**6]])
+def test_d1_regions_are_breakpoints_plus_one(breakpoints):
+    # neurons x - t and a duplicate 2x - 2t of each: the same breakpoints
+    rows = [[1] for _ in breakpoints] + [[2] for _ in breakpoints]
+    biases = [-Fraction(t) for t in breakpoints] + [-2 * Fraction(t) for t in breakpoints]
+    G = regions(one_layer(rows, biases, [1] * len(rows)))
+    assert G.number_of_nodes() == len(breakpoints) + 1
+    assert G.number_of_edges() == len(breakpoints)
+
+
+def test_no_hidden_neurons_and_affine_networks():
+    G = regions(net(3, [{"weight": [[1, 2, 3]], "bias": [4]}]))
+    assert G.number_of_nodes() == 1 and G.number_of_edges() == 0 and min_bend(G) is None
+
+
+def test_lineality_space_regions_are_cylinders():
+    # only x1 matters in R^3: two regions, one facet, exactly as in d = 1
+    G = regions(net(3, [{"weight": [[1, 0, 0], [-1, 0, 0]]}, {"weight": [[1, 1]]}]))
+    assert (G.number_of_nodes(), G.number_of_edges(), min_bend(G)) == (2, 1, 2)
+
+
+def test_bend_uses_the_switching_gradient_unnormalised():
+    # f = 3 ReLU(2x - 1): gradient jump 6 across x = 1/2, normal = 2 => bend 12
+    G = regions(one_layer([[2]], [-1], [3]))
+    (u, v, data), = G.edges(data=True)
+    assert data["bend"] == 12 and data["point"] == (fmpq(1, 2),)
+    assert data["switching"] == ((1, 0),)
+
+
+def test_far_away_regions_have_exact_points():
+    G = regions(net(1, [{"weight": [[1]], "bias": [-10**6]}, {"weight": [[1]]}, {"weight": [[-1]]}]))
+    (_, _, data), = G.edges(data=True)
+    assert data["point"] == (10**6,)
+    assert negative_facets(G)
+
+
+def test_bounds_raise_limit_reached():
+    rows, biases = GENERIC_R3
+    with pytest.raises(LimitReached) as info:
+        regions(one_layer(rows, biases, [1] * 5), max_regions=4)
+    assert "4" in str(info.value)
+
+
+def test_graphml_carries_exact_strings(tmp_path):
+    G = regions(one_layer([[3], [1]], ["-1/3", 7], [1, "-1/7"]))
+    to_graphml(G, tmp_path / "g.graphml")
+    H = nx.read_graphml(tmp_path / "g.graphml")
+    assert H.number_of_nodes() == 3
+    assert any("1/9" in d["point"] for _, _, d in H.edges(data=True))
+
+
+# ----- properties ---------------------------------------------------------------------------
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks(d_range=(1, 3), depth_range=(1, 4), width_range=(1, 3)))
+def test_graph_is_connected_and_degrees_equal_facet_counts(net):
+    G = regions(net)
+    assert nx.is_connected(G)
+    for n, data in G.nodes(data=True):
+        assert G.degree(n) == len(data["facets"])
+        # the interior point has the region's pattern and every facet neighbour is listed
+        assert net.pattern(data["interior_point"]) == data["pattern"]
+        assert {f["neighbor"] for f in data["facets"]} == set(G.neighbors(n))
+    # patterns are distinct: one node per full-dimensional region
+    assert len({d["pattern"] for _, d in G.nodes(data=True)}) == G.number_of_nodes()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks(d_range=(1, 3), depth_range=(2, 4), width_range=(1, 3)), st.integers(0, 10**6))
+def test_affine_pieces_agree_with_evaluation(net, seed):
+    G = regions(net)
+    rng = random.Random(seed)
+    for n, data in G.nodes(data=True):
+        x = data["interior_point"]
+        value = net.evaluate(x)[0]
+        assert value == sum(g * xi for g, xi in zip(data["gradient"], x)) + data["offset"]
+    # continuity across every facet: both pieces agree at the facet point
+    for u, v, data in G.edges(data=True):
+        p = data["point"]
+        pieces = [sum(g * xi for g, xi in zip(G.nodes[w]["gradient"], p)) + G.nodes[w]["offset"] for w in (u, v)]
+        assert pieces[0] == pieces[1] == net.evaluate(p)[0]
+    del rng
