@@ -12,6 +12,7 @@ import json
 import sys
 from typing import Callable
 
+from ..checker import CertificateError
 from ..network import FormatError, Network, NetworkError, load
 from ..numbers import NumberError
 
@@ -228,8 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_bounds(s)
     s.set_defaults(run=cmd_regions)
 
-    for name, help_text in [("verify", "check a certificate"),
-                            ("conditions", "path-lifting convexity conditions"),
+    from ..checker import cli_verify
+
+    cli_verify.add_parser(sub)
+
+    for name, help_text in [("conditions", "path-lifting convexity conditions"),
                             ("equiv", "decide whether two networks compute the same function"),
                             ("to-icnn", "convert a convex one-hidden-layer network to an ICNN"),
                             ("counterexample", "search for convex networks no ICNN of the architecture computes")]:
@@ -244,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (FormatError, NetworkError, NumberError, UsageError) as exc:
+    except (FormatError, NetworkError, NumberError, UsageError, CertificateError) as exc:
         print(f"exactconvex: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except KeyboardInterrupt:

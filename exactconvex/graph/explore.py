@@ -26,7 +26,11 @@ from typing import Callable
 from flint import fmpq
 
 from ..network import LocalAffine, Network
-from ..polyhedra import canonical_key, dot, facet_witness, farkas_certificate, step_inside, values_at
+import numpy as np
+
+from ..polyhedra import (canonical_key, dot, facet_witness, farkas_certificate, farkas_guess, project_onto,
+                         q_from_float_nice, step_inside, values_at, values_matrix)
+from ..polyhedra.polar import propose_facets, span_basis
 
 __all__ = ["Region", "Facet", "Arrangement", "explore", "LimitReached", "constraints_of"]
 
@@ -106,30 +110,66 @@ def _start_point(net: Network) -> tuple:
     raise RuntimeError("no interior starting point found")  # pragma: no cover - measure zero
 
 
-def _classify(region: Region) -> list[tuple[int, tuple, tuple]]:
-    """Facets (representative neuron, group function, witness point); fills region.redundant."""
+def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple]]:
+    """Facets (representative neuron, group function, witness point); fills region.redundant.
+
+    Floats propose (all facets at once by polarity), exact checks dispose: a proposed facet
+    counts only with an exact witness point, a constraint counts as redundant only with an
+    exact Farkas certificate over the facets, and exact LPs decide whatever is left.
+    """
     groups: dict[tuple, list] = {}
     for neuron, a, c in region.constraints:
         groups.setdefault(canonical_key(a, c), []).append((neuron, a, c))
     keys = list(groups)
     reps = [(groups[k][0][1], groups[k][0][2]) for k in keys]
-    facets, nonfacets = [], []
-    for i, key in enumerate(keys):
-        others = reps[:i] + reps[i + 1:]
-        p = facet_witness(reps[i], others, hint=region.interior_point)
+    m = len(reps)
+    x0 = region.interior_point
+    witness: dict[int, tuple] = {}
+    if m:
+        g0 = values_at(reps, x0)
+        A = np.array([[float(v) for v in a] for a, _ in reps])
+        proposals = propose_facets(A, np.array([float(v) for v in g0]), basis) or {}
+        candidates = []
+        for i, y in proposals.items():
+            x = [xi + q_from_float_nice(yi) for xi, yi in zip(x0, y)]
+            candidates.append((i, project_onto(x, reps[i])))
+        if candidates:
+            vals = values_matrix(reps, [p for _, p in candidates])
+            for col, (i, p) in enumerate(candidates):
+                if all(vals[j][col] > 0 for j in range(m) if j != i):
+                    witness[i] = tuple(p)
+    facet_order = sorted(witness)
+    redundant: dict[int, tuple] = {}
+    undecided = [i for i in range(m) if i not in witness]
+    for i in undecided:
+        cert = farkas_guess(reps[i], [reps[f] for f in facet_order], at=x0)
+        if cert is not None:
+            redundant[i] = (list(facet_order), cert)
+    for i in undecided:
+        if i in redundant:
+            continue
+        p = facet_witness(reps[i], reps[:i] + reps[i + 1:], hint=x0)
         if p is not None:
-            facets.append((i, tuple(p)))
-        else:
-            nonfacets.append(i)
-    basis = [reps[i] for i, _ in facets]
-    for i in nonfacets:
+            witness[i] = tuple(p)
+            facet_order.append(i)
+    for i in undecided:
+        if i in witness or i in redundant:
+            continue
+        cert = farkas_certificate(reps[i], [reps[f] for f in facet_order])
+        if cert is None:  # would contradict Farkas' lemma: the facet list is wrong
+            raise AssertionError(f"region {region.id}: a constraint is neither a facet nor implied by the facets")
+        redundant[i] = (list(facet_order), cert)
+    position = {f: k for k, f in enumerate(facet_order)}
+    for i, (order, (lam, mu)) in sorted(redundant.items()):
+        full = [fmpq(0)] * len(facet_order)
+        for f, v in zip(order, lam):
+            full[position[f]] = v
+        rep_a = reps[i][0]
+        pivot = next(k for k, v in enumerate(rep_a) if v != 0)
         for neuron, a, c in groups[keys[i]]:
-            cert = farkas_certificate((a, c), basis)
-            if cert is None:  # would contradict Farkas' lemma: the facet list is wrong
-                raise AssertionError(f"region {region.id}: constraint of neuron {neuron} is neither a facet "
-                                     "nor implied by the facets")
-            region.redundant.append((neuron, cert[0], cert[1]))
-    return [(groups[keys[i]][0][0], reps[i], p) for i, p in facets]
+            ratio = a[pivot] / rep_a[pivot]  # members of a group are positive multiples of its first
+            region.redundant.append((neuron, [v * ratio for v in full], mu * ratio))
+    return [(groups[keys[i]][0][0], reps[i], witness[i]) for i in facet_order]
 
 
 def explore(net: Network, *, max_regions: int | None = None, timeout: float | None = None,
@@ -157,13 +197,14 @@ def explore(net: Network, *, max_regions: int | None = None, timeout: float | No
         return rid
 
     done = 0
+    basis = span_basis(_input_facing_rows(net))
     add_region(pattern0, x0, net.local_affine(pattern0))
     while done < len(regions):
         if timeout is not None and time.perf_counter() - t0 > timeout:
             raise LimitReached(f"stopped after {timeout:g} s with {done} regions processed and "
                                f"{len(regions)} found", done, len(regions))
         region = regions[done]
-        for neuron, (a, c), p in _classify(region):
+        for neuron, (a, c), p in _classify(region, basis):
             outward = tuple(-v for v in a)
             pattern, local = net.pattern_along(p, outward)
             nid = by_pattern.get(pattern)
@@ -180,6 +221,15 @@ def explore(net: Network, *, max_regions: int | None = None, timeout: float | No
         if progress is not None:
             progress(done, len(regions))
     return Arrangement(net, regions, time.perf_counter() - t0)
+
+
+def _input_facing_rows(net: Network) -> np.ndarray:
+    """Rows of every weight applied to the input x inside hidden layers: their span contains every
+    constraint gradient, its orthogonal complement is the lineality space of the network."""
+    rows = [[float(W[i, j]) for j in range(net.input_dim)] for W in
+            [net.layers[0].weight] + [layer.skip[0] for layer in net.layers[:-1] if 0 in layer.skip]
+            for i in range(W.nrows())]
+    return np.array(rows) if rows else np.zeros((0, net.input_dim))
 
 
 def switching_neurons(a: Region, b: Region) -> list[int]:

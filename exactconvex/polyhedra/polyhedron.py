@@ -24,8 +24,8 @@ from flint import fmpq, fmpq_mat
 from ..numbers import q_from_float
 from .lp import float_lp_free, lp_free
 
-__all__ = ["Affine", "canonical_key", "facet_witness", "farkas_certificate", "step_inside", "dot",
-           "values_at", "strictly_inside"]
+__all__ = ["Affine", "canonical_key", "facet_witness", "farkas_certificate", "farkas_guess", "step_inside",
+           "dot", "values_at", "values_matrix", "strictly_inside", "project_onto", "q_from_float_nice"]
 
 Affine = tuple  # (a: tuple[fmpq, ...], c: fmpq): the function x -> a . x + c
 
@@ -94,6 +94,25 @@ def _candidates(xs: Sequence[float]):
     yield [q_from_float(v) for v in xs]
 
 
+def q_from_float_nice(x: float) -> fmpq:
+    """A simple rational near a float guess (exactness comes later, from the checks)."""
+    return _nice(x, 1 << 20) if abs(x) < 1e12 else q_from_float(x)
+
+
+def values_matrix(rows: Sequence[Affine], points: Sequence[Sequence[fmpq]]) -> list[list[fmpq]]:
+    """vals[i][k] = rows[i] at points[k], exactly, with one matrix product."""
+    d = len(points[0])
+    A = fmpq_mat(len(rows), d, [v for a, _ in rows for v in a])
+    X = fmpq_mat(d, len(points), [p[r] for r in range(d) for p in points])
+    V = A * X
+    return [[V[i, k] + rows[i][1] for k in range(len(points))] for i in range(len(rows))]
+
+
+def project_onto(point, target: Affine) -> list[fmpq]:
+    """The orthogonal projection of a point onto the hyperplane target = 0 (exact)."""
+    return _project(point, target)
+
+
 def _project(point: Sequence[fmpq], target: Affine) -> list[fmpq]:
     a, c = target
     g = dot(a, point) + c
@@ -150,7 +169,7 @@ def farkas_certificate(target: Affine, basis: Sequence[Affine]) -> tuple[list[fm
     a_t, c_t = target
     d = len(a_t)
     k = len(basis)
-    lam = _farkas_guess(target, basis)
+    lam = farkas_guess(target, basis)
     if lam is not None:
         return lam
     # exact: variables lambda_1..k, mu >= 0; d equations for the gradient, one for the constant
@@ -165,8 +184,12 @@ def farkas_certificate(target: Affine, basis: Sequence[Affine]) -> tuple[list[fm
     return res.x[:k], res.x[k]
 
 
-def _farkas_guess(target: Affine, basis: Sequence[Affine]):
-    """Float NNLS support, then an exact solve on it; None when the guess does not check."""
+def farkas_guess(target: Affine, basis: Sequence[Affine], at: Sequence[fmpq] | None = None):
+    """Float NNLS support, then an exact solve on it; None when the guess does not check.
+
+    The float system is the whole Farkas identity: gradients, plus the constant term
+    written at the point ``at`` (better conditioned than at the origin) with a slack for mu.
+    """
     if not basis:
         return None
     try:
@@ -176,35 +199,51 @@ def _farkas_guess(target: Affine, basis: Sequence[Affine]):
         return None
     a_t, c_t = target
     d, k = len(a_t), len(basis)
-    M = np.array([[float(basis[i][0][r]) for i in range(k)] for r in range(d)])
-    rhs = np.array([float(v) for v in a_t])
+    at = list(at) if at is not None else [fmpq(0)] * d
+    g_at = [dot(a, at) + c for a, c in basis]
+    M = np.zeros((d + 1, k + 1))
+    for i, (a, _) in enumerate(basis):
+        M[:d, i] = [float(v) for v in a]
+        M[d, i] = float(g_at[i])
+    M[d, k] = 1.0
+    rhs = np.array([float(v) for v in a_t] + [float(dot(a_t, at) + c_t)])
+    scale = np.maximum(np.abs(M).max(axis=1), 1e-300)
     try:
-        lam, resid = nnls(M, rhs)
+        lam, _ = nnls(M / scale[:, None], rhs / scale)
     except Exception:
         return None
-    support = [i for i in range(k) if lam[i] > 1e-12 * max(1.0, float(np.max(lam)))]
-    if not support:
-        support = []
-    # exact least-squares-free solve: pick independent columns of the support and solve the normal system
-    cols = fmpq_mat(d, len(support), [basis[i][0][r] for r in range(d) for i in support]) if support else None
-    if support:
-        try:
-            gram = cols.transpose() * cols
-            sol = gram.solve(cols.transpose() * fmpq_mat(d, 1, list(a_t)))
-        except ZeroDivisionError:
-            return None
-        lam_s = [sol[i, 0] for i in range(len(support))]
-    else:
-        lam_s = []
+    top = float(np.max(lam)) if k else 0.0
+    support = sorted((i for i in range(k) if lam[i] > 1e-12 * max(1.0, top)), key=lambda i: -lam[i])
+    with_mu = bool(lam[k] > 1e-12 * max(1.0, top))
+    for _ in range(len(support) + 1):
+        result = _exact_on_support(target, basis, support, with_mu)
+        if result is not None or not support:
+            return result
+        support = support[:-1]  # drop the smallest multiplier and try again
+    return None
+
+
+def _exact_on_support(target: Affine, basis: Sequence[Affine], support: list[int], with_mu: bool):
+    """Solve the Farkas identity exactly with only the given multipliers nonzero (mu too if with_mu)."""
+    a_t, c_t = target
+    d, k = len(a_t), len(basis)
+    cols = [list(basis[i][0]) + [basis[i][1]] for i in support] + ([[fmpq(0)] * d + [fmpq(1)]] if with_mu else [])
+    if not cols:
+        return None
+    n = len(cols)
+    M = fmpq_mat(d + 1, n, [cols[j][r] for r in range(d + 1) for j in range(n)])
+    rhs = fmpq_mat(d + 1, 1, list(a_t) + [c_t])
+    try:
+        sol = (M.transpose() * M).solve(M.transpose() * rhs)
+    except ZeroDivisionError:
+        return None
+    if M * sol != rhs:
+        return None
+    values = [sol[j, 0] for j in range(n)]
+    if any(v < 0 for v in values):
+        return None
     lam_full = [fmpq(0)] * k
-    for i, v in zip(support, lam_s):
-        lam_full[i] = v
-    if any(v < 0 for v in lam_full):
-        return None
-    for r in range(d):
-        if sum((lam_full[i] * basis[i][0][r] for i in support), fmpq(0)) != a_t[r]:
-            return None
-    mu = c_t - sum((lam_full[i] * basis[i][1] for i in support), fmpq(0))
-    if mu < 0:
-        return None
+    for j, i in enumerate(support):
+        lam_full[i] = values[j]
+    mu = values[-1] if with_mu else fmpq(0)
     return lam_full, mu

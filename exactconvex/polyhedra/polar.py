@@ -1,0 +1,87 @@
+"""Float proposals of all facets of a polyhedron at once, by polar duality.
+
+With an interior point x0, P = {x : a_i . x + c_i >= 0} becomes, in y = x - x0,
+P = {y : p_i . y <= 1} with p_i = -a_i / g_i(x0).  Its polar is conv({0} u {p_i}), and the
+constraint i defines a facet of P iff p_i is a vertex of that hull.  Each vertex of P is a
+hull facet away from 0, each extreme ray of P a hull facet through 0, so averaging the
+vertices (and adding the rays) around p_i gives a central point of facet i.
+
+Everything here is a guess in floats (one Qhull call per region); the caller checks every
+proposal exactly and falls back on exact LPs when a check fails.  Constraint gradients lie
+in the span of the network's input-facing weights, so the hull is computed in that
+quotient (``basis``), where it is full-dimensional.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["propose_facets", "span_basis"]
+
+
+def span_basis(rows: np.ndarray, tol: float = 1e-10) -> np.ndarray:
+    """Orthonormal basis (d x r) of the row span: the complement of the lineality space."""
+    if rows.size == 0:
+        return np.zeros((rows.shape[1] if rows.ndim == 2 else 0, 0))
+    _, s, vt = np.linalg.svd(rows, full_matrices=False)
+    r = int(np.sum(s > tol * max(1.0, s[0])))
+    return vt[:r].T
+
+
+def propose_facets(A: np.ndarray, g0: np.ndarray, basis: np.ndarray) -> dict[int, np.ndarray] | None:
+    """Float guesses {constraint index: offset y from x0 of a central point of its facet}.
+
+    A: (m x d) constraint gradients, g0: (m,) constraint values at x0 (all > 0), basis: (d x r).
+    Returns None when the hull cannot be computed (degenerate input): the caller then decides
+    each constraint by LPs.
+    """
+    m = A.shape[0]
+    r = basis.shape[1]
+    if m == 0 or r == 0:
+        return {}
+    with np.errstate(all="ignore"):
+        P = -(A @ basis) / g0[:, None]  # polar points, in quotient coordinates
+    if not np.all(np.isfinite(P)):
+        return None
+    if r == 1:
+        out = {}
+        pos = np.nonzero(P[:, 0] > 0)[0]
+        neg = np.nonzero(P[:, 0] < 0)[0]
+        for idx in ([pos[np.argmax(P[pos, 0])]] if len(pos) else []) + \
+                   ([neg[np.argmin(P[neg, 0])]] if len(neg) else []):
+            out[int(idx)] = basis[:, 0] * (1.0 / P[idx, 0])
+        return out
+    if m < r + 1:
+        return None
+    try:
+        from scipy.spatial import ConvexHull, QhullError
+    except ImportError:  # pragma: no cover
+        return None
+    pts = np.vstack([np.zeros((1, r)), P])
+    try:
+        hull = ConvexHull(pts)
+    except (QhullError, ValueError):
+        return None
+    scale = float(np.max(np.abs(pts))) or 1.0
+    vertices: dict[int, list] = {}
+    rays: dict[int, list] = {}
+    for simplex, eq in zip(hull.simplices, hull.equations):
+        n, off = eq[:-1], eq[-1]
+        if off < -1e-12 * scale:
+            point, bucket = n / -off, vertices
+        else:
+            point, bucket = n, rays
+        for i in simplex:
+            if i > 0:
+                bucket.setdefault(int(i) - 1, []).append(point)
+    out = {}
+    for v in hull.vertices:
+        i = int(v) - 1
+        if i < 0:
+            continue
+        vs = vertices.get(i, [])
+        y = np.mean(vs, axis=0) if vs else np.zeros(r)
+        for ray in rays.get(i, []):
+            y = y + ray * (1.0 + (np.linalg.norm(y) if vs else 0.0))
+        out[i] = basis @ y
+    return out
