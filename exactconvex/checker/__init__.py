@@ -150,8 +150,10 @@ def _local_affine(net, on: list[list[bool]]) -> list[list[tuple]]:
     return Z
 
 
-def _val(g: tuple, p: list) -> fmpq:
-    return sum((a * x for a, x in zip(g, p)), g[-1])
+def _vals_at(cons: dict, C: fmpq_mat, p: list) -> dict:
+    """Every constraint of a region at p, with one exact matrix product (C holds the rows of cons)."""
+    v = (C * fmpq_mat(len(p) + 1, 1, list(p) + [1])).entries()
+    return dict(zip(cons, v))
 
 
 def _nonconst(g: tuple) -> bool:
@@ -305,15 +307,17 @@ def _check_graph(net, regions: list[dict], outputs: list[int]) -> tuple[int, int
         on = [[ch == "1" for ch in s] for s in pat]
         Z = _local_affine(net, on)
         cons = {(l, j): g if on[l - 1][j] else _neg(g) for l in range(1, len(widths) + 1) for j, g in enumerate(Z[l - 1])}
-        computed.append((cons, Z[-1]))
+        C = fmpq_mat(len(cons), d + 1, [v for g in cons.values() for v in g])
+        computed.append((cons, Z[-1], C))
     nfacets = 0
     for r, R in enumerate(regions):
-        cons, out = computed[r]
+        cons, out, C = computed[r]
         p = R["interior_point"]
         _require(len(p) == d, f"region {r}: the interior point has {len(p)} coordinates, expected {d}")
+        at_p = _vals_at(cons, C, p)
         for nu, g in cons.items():  # check 1
-            _require(_val(g, p) > 0 if _nonconst(g) else g[-1] >= 0,
-                     f"region {r}: the constraint of neuron {list(nu)} is {_val(g, p)} at the interior point")
+            _require(at_p[nu] > 0 if _nonconst(g) else g[-1] >= 0,
+                     f"region {r}: the constraint of neuron {list(nu)} is {at_p[nu]} at the interior point")
         facet_g = []
         for i, F in enumerate(R["facets"]):
             w, nu, q, nb = f"region {r}, facet {i}", F["neuron"], F["point"], F["neighbor"]
@@ -321,15 +325,17 @@ def _check_graph(net, regions: list[dict], outputs: list[int]) -> tuple[int, int
             _require(len(q) == d, f"{w}: the point has {len(q)} coordinates, expected {d}")
             g = cons[nu]
             _require(_nonconst(g), f"{w}: the constraint of neuron {list(nu)} is constant")
-            _require(_val(g, q) == 0, f"{w}: the point is not on the hyperplane of neuron {list(nu)}")
+            at_q = _vals_at(cons, C, q)
+            _require(at_q[nu] == 0, f"{w}: the point is not on the hyperplane of neuron {list(nu)}")
             for mu, h in cons.items():  # check 2
-                _require(not _nonconst(h) or _val(h, q) > 0 or _pos_multiple(h, g),
+                _require(not _nonconst(h) or at_q[mu] > 0 or _pos_multiple(h, g),
                          f"{w}: the point is not in the relative interior of the facet (constraint of neuron {list(mu)})")
             _require(0 <= nb < len(regions), f"{w}: neighbor {nb} is not a region index")
-            ncons, nout = computed[nb]
+            ncons, nout, nC = computed[nb]
             across = False
+            at_q = _vals_at(ncons, nC, q)
             for mu, h in ncons.items():  # check 3
-                if _nonconst(h) and _val(h, q) <= 0:
+                if _nonconst(h) and at_q[mu] <= 0:
                     _require(_pos_multiple(h, _neg(g)), f"{w}: region {nb} does not contain the other side of the "
                                                         f"facet near the point (constraint of neuron {list(mu)})")
                     across = True

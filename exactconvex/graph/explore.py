@@ -28,9 +28,11 @@ from flint import fmpq
 from ..network import LocalAffine, Network
 import numpy as np
 
-from ..polyhedra import (canonical_key, dot, facet_witness, farkas_certificate, farkas_guess, project_onto,
+from ..polyhedra import (canonical_key, dot, facet_witness, farkas_certificate, farkas_guess, farkas_on_support,
+                         project_onto,
                          q_from_float_nice, step_inside, values_at, values_matrix)
-from ..polyhedra.polar import propose_facets, span_basis
+from ..polyhedra.polar import propose_facets, span_basis, supports_of_redundant
+
 
 __all__ = ["Region", "Facet", "Arrangement", "explore", "LimitReached", "constraints_of"]
 
@@ -127,8 +129,9 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple]]:
     witness: dict[int, tuple] = {}
     if m:
         g0 = values_at(reps, x0)
-        A = np.array([[float(v) for v in a] for a, _ in reps])
-        proposals = propose_facets(A, np.array([float(v) for v in g0]), basis) or {}
+        A = np.array([float(v) for a, _ in reps for v in a]).reshape(m, len(x0))
+        polar: list = []
+        proposals = propose_facets(A, np.array([float(v) for v in g0]), basis, polar) or {}
         candidates = []
         for i, y in proposals.items():
             x = [xi + q_from_float_nice(yi) for xi, yi in zip(x0, y)]
@@ -141,8 +144,16 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple]]:
     facet_order = sorted(witness)
     redundant: dict[int, tuple] = {}
     undecided = [i for i in range(m) if i not in witness]
+    facet_reps = [reps[f] for f in facet_order]
+    position = {f: k for k, f in enumerate(facet_order)}
+    hull_supports = supports_of_redundant(polar[0] if m and polar else None, undecided)
     for i in undecided:
-        cert = farkas_guess(reps[i], [reps[f] for f in facet_order], at=x0)
+        cert = None
+        support = hull_supports.get(i)
+        if support is not None and all(f in position for f in support):
+            cert = farkas_on_support(reps[i], facet_reps, [position[f] for f in support], True)
+        if cert is None:
+            cert = farkas_guess(reps[i], facet_reps, at=x0)
         if cert is not None:
             redundant[i] = (list(facet_order), cert)
     for i in undecided:

@@ -16,7 +16,35 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["propose_facets", "span_basis"]
+__all__ = ["propose_facets", "span_basis", "Polar", "supports_of_redundant"]
+
+
+class Polar:
+    """The float polar hull of a region: proposals of facets, and supports for Farkas guesses."""
+
+    def __init__(self, points, equations, simplices):
+        self.points, self.equations, self.simplices = points, equations, simplices
+
+
+def supports_of_redundant(polar: "Polar | None", indices) -> dict[int, list[int]]:
+    """For each non-vertex polar point, the hull facet its ray from 0 leaves through.
+
+    p_t = s * (convex combination of that facet's vertices) with s <= 1, so those vertices
+    are the constraints that imply constraint t (a guess: the caller solves exactly).
+    """
+    if polar is None or polar.equations is None or len(indices) == 0:
+        return {}
+    E = polar.equations
+    off = E[:, -1]
+    away = off < 0
+    if not np.any(away):
+        return {}
+    idx = np.asarray(list(indices))
+    with np.errstate(all="ignore"):
+        scores = (polar.points[idx + 1] @ E[away, :-1].T) / (-off[away])
+    best = np.argmax(scores, axis=1)
+    simplices = polar.simplices[away]
+    return {int(t): [int(v) - 1 for v in simplices[b] if v > 0] for t, b in zip(idx, best)}
 
 
 def span_basis(rows: np.ndarray, tol: float = 1e-10) -> np.ndarray:
@@ -28,7 +56,8 @@ def span_basis(rows: np.ndarray, tol: float = 1e-10) -> np.ndarray:
     return vt[:r].T
 
 
-def propose_facets(A: np.ndarray, g0: np.ndarray, basis: np.ndarray) -> dict[int, np.ndarray] | None:
+def propose_facets(A: np.ndarray, g0: np.ndarray, basis: np.ndarray, polar_out: list | None = None
+                   ) -> dict[int, np.ndarray] | None:
     """Float guesses {constraint index: offset y from x0 of a central point of its facet}.
 
     A: (m x d) constraint gradients, g0: (m,) constraint values at x0 (all > 0), basis: (d x r).
@@ -62,6 +91,8 @@ def propose_facets(A: np.ndarray, g0: np.ndarray, basis: np.ndarray) -> dict[int
         hull = ConvexHull(pts)
     except (QhullError, ValueError):
         return None
+    if polar_out is not None:
+        polar_out.append(Polar(pts, hull.equations, hull.simplices))
     scale = float(np.max(np.abs(pts))) or 1.0
     vertices: dict[int, list] = {}
     rays: dict[int, list] = {}

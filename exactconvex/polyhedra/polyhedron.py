@@ -24,7 +24,7 @@ from flint import fmpq, fmpq_mat
 from ..numbers import q_from_float
 from .lp import float_lp_free, lp_free
 
-__all__ = ["Affine", "canonical_key", "facet_witness", "farkas_certificate", "farkas_guess", "step_inside",
+__all__ = ["Affine", "canonical_key", "facet_witness", "farkas_certificate", "farkas_guess", "farkas_on_support", "step_inside",
            "dot", "values_at", "values_matrix", "strictly_inside", "project_onto", "q_from_float_nice"]
 
 Affine = tuple  # (a: tuple[fmpq, ...], c: fmpq): the function x -> a . x + c
@@ -39,10 +39,20 @@ def dot(u: Sequence[fmpq], v: Sequence[fmpq]) -> fmpq:
 
 
 def canonical_key(a: Sequence[fmpq], c: fmpq) -> tuple:
-    """The function scaled so its first nonzero gradient entry is +-1: equal keys <=> positive multiples."""
+    """A hashable key with equal keys <=> positive multiples of each other (same half-space).
+
+    The function scaled so its first nonzero gradient entry is +-1, written as (p, q) integer
+    pairs (hashing integers is far cheaper than hashing rationals).
+    """
     pivot = next(v for v in a if v != 0)
     s = abs(pivot)
-    return tuple(v / s for v in a) + (c / s,)
+    key = []
+    for v in a:
+        w = v / s
+        key.append((int(w.p), int(w.q)) if w != 0 else 0)
+    w = c / s
+    key.append((int(w.p), int(w.q)))
+    return tuple(key)
 
 
 def values_at(rows: Sequence[Affine], x: Sequence[fmpq]) -> list[fmpq]:
@@ -96,7 +106,7 @@ def _candidates(xs: Sequence[float]):
 
 def q_from_float_nice(x: float) -> fmpq:
     """A simple rational near a float guess (exactness comes later, from the checks)."""
-    return _nice(x, 1 << 20) if abs(x) < 1e12 else q_from_float(x)
+    return fmpq(int(round(x * 1048576)), 1048576) if abs(x) < 1e12 else q_from_float(x)
 
 
 def values_matrix(rows: Sequence[Affine], points: Sequence[Sequence[fmpq]]) -> list[list[fmpq]]:
@@ -216,14 +226,14 @@ def farkas_guess(target: Affine, basis: Sequence[Affine], at: Sequence[fmpq] | N
     support = sorted((i for i in range(k) if lam[i] > 1e-12 * max(1.0, top)), key=lambda i: -lam[i])
     with_mu = bool(lam[k] > 1e-12 * max(1.0, top))
     for _ in range(len(support) + 1):
-        result = _exact_on_support(target, basis, support, with_mu)
+        result = farkas_on_support(target, basis, support, with_mu)
         if result is not None or not support:
             return result
         support = support[:-1]  # drop the smallest multiplier and try again
     return None
 
 
-def _exact_on_support(target: Affine, basis: Sequence[Affine], support: list[int], with_mu: bool):
+def farkas_on_support(target: Affine, basis: Sequence[Affine], support: list[int], with_mu: bool):
     """Solve the Farkas identity exactly with only the given multipliers nonzero (mu too if with_mu)."""
     a_t, c_t = target
     d, k = len(a_t), len(basis)
