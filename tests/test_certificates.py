@@ -1,0 +1,187 @@
+"""Certificates produced by ``check`` and judged by the independent checker.
+
+Every network of the corpus gets a certificate the checker accepts; tampering with a real
+certificate is caught; and a random single-value mutation never makes the checker accept a
+certificate whose claim is false for its (possibly mutated) embedded network.
+"""
+
+from __future__ import annotations
+
+import copy
+import glob
+import json
+import os
+import random
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from exactconvex import Network, load, network_from_dict
+from exactconvex.checker import CertificateError, verify
+from exactconvex.decide import check
+from strategies import networks
+
+import test_decide as cases
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = {
+    "abs": cases.ABS, "max": cases.MAX_X1_X2_0, "icnn-skips": cases.ICNN_WITH_SKIPS,
+    "convex-not-icnn": cases.CONVEX_NOT_ICNN, "-abs": cases.NEG_ABS, "far-kink": cases.FAR_KINK,
+    "tiny-bend": cases.TINY_BEND_2L,
+    **{os.path.basename(p): load(p) for p in sorted(glob.glob(os.path.join(ROOT, "examples", "networks", "*.json")))},
+}
+
+
+@pytest.mark.parametrize("method", ["auto", "regions"])
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_every_corpus_network_gets_a_certificate_that_verifies(name, method):
+    net = CORPUS[name]
+    v = check(net, method=method, certificate=True)
+    result = verify(v.certificate, network=net)
+    assert result.valid, result.reason
+    assert result.claim == ("convex" if v.convex else "not_convex")
+
+
+def _convex_regions_cert(net):
+    v = check(net, method="regions", certificate=True)
+    assert v.convex
+    return v.certificate
+
+
+def test_flipping_a_kink_weight_makes_the_certificate_invalid():
+    cert = _convex_regions_cert(cases.CONVEX_NOT_ICNN)
+    bad = copy.deepcopy(cert)
+    bad["network"]["layers"][-1]["weight"][0][1] = "-2"  # the kink of the second neuron turns concave
+    assert not check(network_from_dict(bad["network"])).convex
+    r = verify(bad)
+    assert not r.valid and "bend" in r.reason
+
+
+@pytest.mark.parametrize("tamper", ["delete_region", "drop_facet", "farkas", "interior", "claim", "neighbor"])
+def test_tampering_with_a_real_certificate_is_caught(tamper):
+    cert = _convex_regions_cert(cases.ICNN_WITH_SKIPS)
+    regs = cert["region_graph"]["regions"]
+    assert len(regs) > 3
+    bad = copy.deepcopy(cert)
+    R = bad["region_graph"]["regions"]
+    if tamper == "delete_region":
+        victim = len(R) - 1
+        del R[victim]
+        for reg in R:  # keep indices readable: facets to the deleted region now point nowhere valid
+            for f in reg.get("facets", []):
+                if f["neighbor"] == victim:
+                    f["neighbor"] = 0
+    elif tamper == "drop_facet":
+        reg = next(r for r in R if r["facets"])
+        reg["facets"].pop()
+        for e in reg.get("redundant", []):
+            e["multipliers"] = e["multipliers"][:len(reg["facets"])]
+    elif tamper == "farkas":
+        reg = next(r for r in R if r.get("redundant"))
+        e = reg["redundant"][0]
+        e["constant"] = str(int(e["constant"].split("/")[0]) + 1) + ("/" + e["constant"].split("/")[1]
+                                                                       if "/" in e["constant"] else "")
+    elif tamper == "interior":
+        reg = R[0]
+        reg["interior_point"] = R[1]["interior_point"]
+    elif tamper == "claim":
+        bad["claim"] = "not_convex"
+    elif tamper == "neighbor":
+        reg = next(r for r in R if len(r["facets"]) >= 2)
+        reg["facets"][0]["neighbor"], reg["facets"][1]["neighbor"] = (reg["facets"][1]["neighbor"],
+                                                                      reg["facets"][0]["neighbor"])
+    try:
+        r = verify(bad)
+    except CertificateError:
+        return  # the claim "not_convex" without a witness is unreadable: also a rejection
+    assert not r.valid and r.reason
+
+
+def test_network_option_rejects_another_network():
+    cert = _convex_regions_cert(cases.ABS)
+    assert verify(cert, network=cases.ABS).valid
+    other = cases.ABS.negate()
+    assert not verify(cert, network=other).valid
+
+
+# ----- mutations: the checker never accepts a false claim ---------------------------------------
+
+def _values(node, path=()):
+    """Paths to every leaf value (numbers, strings, ints) of a JSON tree."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _values(v, path + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _values(v, path + (i,))
+    else:
+        yield path
+
+
+def _set(tree, path, value):
+    for p in path[:-1]:
+        tree = tree[p]
+    tree[path[-1]] = value
+
+
+def _mutant(value, rnd: random.Random):
+    choices = ["0", "1", "-1", "1/2", "-1/3", "7", "1/1000"]
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + rnd.choice([-1, 1])
+    if isinstance(value, str) and set(value) <= {"0", "1"} and value:
+        i = rnd.randrange(len(value))
+        return value[:i] + ("1" if value[i] == "0" else "0") + value[i + 1:]
+    return rnd.choice(choices)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks(d_range=(1, 2), depth_range=(2, 3), width_range=(1, 3)), st.integers(0, 2**32), st.booleans())
+def test_mutated_certificates_are_never_accepted_for_a_false_claim(net, seed, force_regions):
+    v = check(net, method="regions" if force_regions else "auto", certificate=True)
+    cert = v.certificate
+    rnd = random.Random(seed)
+    paths = [p for p in _values(cert) if p[0] not in ("format", "version")]
+    path = rnd.choice(paths)
+    bad = copy.deepcopy(cert)
+    value = bad
+    for p in path:
+        value = value[p]
+    _set(bad, path, _mutant(value, rnd))
+    try:
+        r = verify(bad)
+    except CertificateError:
+        return
+    if not r.valid:
+        return
+    # accepted: its claim must be true of its embedded network, decided independently
+    embedded = network_from_dict(bad["network"])
+    truth = check(embedded, method="regions").convex
+    assert (bad["claim"] == "convex") == truth, f"accepted a false claim after mutating {path}"
+
+
+# ----- CLI ------------------------------------------------------------------------------------
+
+def test_cli_check_cert_then_verify(tmp_path):
+    from exactconvex import save_json
+
+    save_json(cases.CONVEX_NOT_ICNN, tmp_path / "n.json")
+    out = tmp_path / "c.json"
+    r = subprocess.run([sys.executable, "-m", "exactconvex", "check", str(tmp_path / "n.json"), "--json",
+                        "--method", "regions", "--cert", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["certificate"]["bytes"] == os.path.getsize(out) and report["certificate"]["valid"]
+    assert report["certificate"]["verify_seconds"] >= 0
+    r = subprocess.run([sys.executable, "-m", "exactconvex", "verify", str(out), "--network",
+                        str(tmp_path / "n.json")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(out.read_text())
+    data["network"]["layers"][-1]["weight"][0][1] = -2
+    out.write_text(json.dumps(data))
+    r = subprocess.run([sys.executable, "-m", "exactconvex", "verify", str(out)], capture_output=True, text=True)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
