@@ -63,6 +63,7 @@ class Region:
     constraints: list = field(default_factory=list)  # (neuron, a, c), non-constant only, g >= 0
     facets: list = field(default_factory=list)
     redundant: list = field(default_factory=list)  # (neuron, multipliers, constant)
+    has_zero: bool = False  # some neuron is constant zero on the region
 
     def output_gradient(self, k: int) -> tuple:
         G, _ = self.local.output
@@ -79,10 +80,11 @@ class Arrangement:
     seconds: float
 
 
-def constraints_of(net: Network, local: LocalAffine) -> tuple[list, bool]:
-    """Non-constant constraints (neuron, a, c) with g = a.x + c >= 0 on the region, and whether the
-    constant ones all hold (False means the pattern's polyhedron is empty)."""
-    out, feasible = [], True
+def constraints_of(net: Network, local: LocalAffine) -> tuple[list, bool, bool]:
+    """Non-constant constraints (neuron, a, c) with g = a.x + c >= 0 on the region, whether the
+    constant ones all hold (False means the pattern's polyhedron is empty), and whether some
+    neuron is constant zero there."""
+    out, feasible, zero = [], True, False
     d = net.input_dim
     for idx, (l, j) in enumerate(net.hidden_neurons):
         G, g = local.pre[l]
@@ -93,7 +95,9 @@ def constraints_of(net: Network, local: LocalAffine) -> tuple[list, bool]:
             out.append((idx, a, c))
         elif c < 0:
             feasible = False
-    return out, feasible
+        elif c == 0:
+            zero = True
+    return out, feasible, zero
 
 
 def _start_point(net: Network) -> tuple:
@@ -106,7 +110,7 @@ def _start_point(net: Network) -> tuple:
         else:
             x = tuple(fmpq(rng.randint(-997, 997), rng.choice((101, 103, 107, 109))) for _ in range(d))
         local = net.local_affine(net.pattern(x))
-        cons, _ = constraints_of(net, local)
+        cons, _, _ = constraints_of(net, local)
         if all(v != 0 for v in values_at([(a, c) for _, a, c in cons], x)):
             return x
     raise RuntimeError("no interior starting point found")  # pragma: no cover - measure zero
@@ -180,7 +184,7 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple]]:
         for neuron, a, c in groups[keys[i]]:
             ratio = a[pivot] / rep_a[pivot]  # members of a group are positive multiples of its first
             region.redundant.append((neuron, [v * ratio for v in full], mu * ratio))
-    return [(groups[keys[i]][0][0], reps[i], witness[i]) for i in facet_order]
+    return [(groups[keys[i]][0][0], reps[i], witness[i], len(groups[keys[i]])) for i in facet_order]
 
 
 def explore(net: Network, *, max_regions: int | None = None, timeout: float | None = None,
@@ -202,8 +206,8 @@ def explore(net: Network, *, max_regions: int | None = None, timeout: float | No
                                f"({sum(1 for r in regions if r.facets or r.redundant)} fully processed)",
                                done, len(regions))
         rid = len(regions)
-        cons, _ = constraints_of(net, local)
-        regions.append(Region(rid, pattern, tuple(point), local, cons))
+        cons, _, zero = constraints_of(net, local)
+        regions.append(Region(rid, pattern, tuple(point), local, cons, has_zero=zero))
         by_pattern[pattern] = rid
         return rid
 
@@ -215,12 +219,19 @@ def explore(net: Network, *, max_regions: int | None = None, timeout: float | No
             raise LimitReached(f"stopped after {timeout:g} s with {done} regions processed and "
                                f"{len(regions)} found", done, len(regions))
         region = regions[done]
-        for neuron, (a, c), p in _classify(region, basis):
+        for neuron, (a, c), p, group_size in _classify(region, basis):
             outward = tuple(-v for v in a)
-            pattern, local = net.pattern_along(p, outward)
+            if group_size == 1 and not region.has_zero:
+                # only neurons vanishing at p can change state just past it; here that is this
+                # neuron alone, its upstream unchanged, and its constraint decreasing: it flips
+                pattern = region.pattern[:neuron] + (1 - region.pattern[neuron],) + region.pattern[neuron + 1:]
+                local = None
+            else:
+                pattern, local = net.pattern_along(p, outward)
             nid = by_pattern.get(pattern)
             if nid is None:
-                cons, _ = constraints_of(net, local)
+                local = local or net.local_affine(pattern)
+                cons, _, _ = constraints_of(net, local)
                 eps = step_inside([(ca, cc) for _, ca, cc in cons], p, outward)
                 if eps is None:  # the neighbour rule guarantees a step; anything else is a bug
                     raise AssertionError(f"no interior point across the facet of neuron {neuron} "
