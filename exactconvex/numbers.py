@@ -36,10 +36,15 @@ class NumberError(ValueError):
     """A value is not a finite exact number."""
 
 
-_INT = re.compile(r"[+-]?\d+\Z")
-_FRACTION = re.compile(r"([+-]?\d+)\s*/\s*([+-]?\d+)\Z")
-_DECIMAL = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\Z")
+_INT = re.compile(r"[+-]?\d+\Z", re.ASCII)
+_FRACTION = re.compile(r"([+-]?\d+)\s*/\s*([+-]?\d+)\Z", re.ASCII)
+_DECIMAL = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\Z", re.ASCII)
 _MAX_EXPONENT = 100_000  # 10**100000 is already absurd for a weight; refuse to build worse
+
+
+def _int(digits: str) -> fmpz:
+    """An ASCII integer literal, of any length (Python's int() refuses more than 4300 digits)."""
+    return fmpz(digits[1:] if digits.startswith("+") else digits)
 
 
 def decimal_to_q(text: str) -> fmpq:
@@ -51,7 +56,7 @@ def decimal_to_q(text: str) -> fmpq:
     e = int(exp) if exp else 0
     if abs(e) > _MAX_EXPONENT:
         raise NumberError(f"{text!r} has an exponent too large to represent exactly")
-    digits = int((whole + frac) or "0")
+    digits = _int((whole + frac) or "0")
     e -= len(frac)
     value = fmpq(digits * 10**e) if e >= 0 else fmpq(digits, 10**-e)
     return -value if sign == "-" else value
@@ -83,10 +88,10 @@ def to_q(value: Any) -> fmpq:
     if isinstance(value, str):
         text = value.strip()
         if _INT.match(text):
-            return fmpq(int(text))
+            return fmpq(_int(text))
         m = _FRACTION.match(text)
         if m:
-            p, q = int(m.group(1)), int(m.group(2))
+            p, q = _int(m.group(1)), _int(m.group(2))
             if q == 0:
                 raise NumberError(f"{value!r} divides by zero")
             return fmpq(p, q)

@@ -43,6 +43,8 @@ def _number(value: Any, where: str):
         raise FormatError(f"{where}: {value} is not a finite exact number")
     if isinstance(value, (list, dict)):
         raise FormatError(f"{where}: expected a number, got a {'list' if isinstance(value, list) else 'object'}")
+    if isinstance(value, bool) or value is None:  # say it as the file spells it: true, false, null
+        raise FormatError(f"{where}: {json.dumps(value)} is not a number")
     try:
         return to_q(value)
     except NumberError as exc:
@@ -159,11 +161,27 @@ def save_json(net: Network, path: str | os.PathLike) -> None:
 def parse_json_text(text: str, what: str = "the file") -> Any:
     """Parse JSON keeping decimals exact (as strings) and refusing NaN/Infinity."""
     try:
-        return json.loads(text, parse_float=_Decimal, parse_constant=_NonFinite)
+        return json.loads(text, parse_float=_Decimal, parse_int=_json_int, parse_constant=_NonFinite,
+                          object_pairs_hook=_json_object)
     except FormatError:
         raise
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise FormatError(f"{what} is not valid JSON ({exc})") from None
+
+
+def _json_object(pairs) -> dict:
+    # a key given twice would silently mean its last value: refuse rather than guess
+    obj = {}
+    for key, value in pairs:
+        if key in obj:
+            raise FormatError(f'the key "{key}" appears twice in the same JSON object')
+        obj[key] = value
+    return obj
+
+
+def _json_int(text: str):
+    # Python's int() refuses literals of more than 4300 digits; keep those as exact text
+    return int(text) if len(text) <= 4000 else _Decimal(text)
 
 
 class _Decimal(str):
@@ -343,11 +361,15 @@ def _from_state_dict(state: Mapping, where: str) -> Network:
         if name not in ("weight", "bias"):
             raise FormatError(f"{where}: unexpected entry {key!r} (only Linear weights and biases)")
         groups.setdefault(prefix, {})[name] = value
-    def order(p):
-        tail = p.rpartition(".")[2]
-        return (0, int(tail), p) if tail.isdigit() else (1, 0, p)
+    # a state_dict lists modules in registration order, which is the layer order; prefixes
+    # numbered inside one container (nn.Sequential: "0", "2", ...) are sorted by number,
+    # anything else (named layers "input", "hidden", "out") is kept in the order given
+    prefixes = list(groups)
+    split = [p.rpartition(".") for p in prefixes]
+    if all(t.isdigit() for _, _, t in split) and len({h for h, _, _ in split}) == 1:
+        prefixes.sort(key=lambda p: int(p.rpartition(".")[2]))
     params = []
-    for prefix in sorted(groups, key=order):
+    for prefix in prefixes:
         g = groups[prefix]
         if "weight" not in g:
             raise FormatError(f"{where}: {prefix!r} has a bias but no weight")
@@ -384,10 +406,17 @@ def to_torch(net: Network, dtype=None):
     mods = []
     for l, layer in enumerate(net.layers, start=1):
         lin = torch.nn.Linear(layer.weight.ncols(), layer.width, dtype=dtype)
+        try:
+            W = torch.tensor([[float(layer.weight[i, j]) for j in range(layer.weight.ncols())]
+                              for i in range(layer.width)], dtype=dtype)
+            b = torch.tensor([float(layer.bias[i, 0]) for i in range(layer.width)], dtype=dtype)
+        except OverflowError:
+            W = b = None
+        if W is None or not (torch.isfinite(W).all() and torch.isfinite(b).all()):
+            raise FormatError(f"layer {l}: a weight or bias is too large for {dtype}")
         with torch.no_grad():
-            lin.weight.copy_(torch.tensor([[float(layer.weight[i, j]) for j in range(layer.weight.ncols())]
-                                           for i in range(layer.width)], dtype=dtype))
-            lin.bias.copy_(torch.tensor([float(layer.bias[i, 0]) for i in range(layer.width)], dtype=dtype))
+            lin.weight.copy_(W)
+            lin.bias.copy_(b)
         mods.append(lin)
         if l < net.depth:
             mods.append(torch.nn.ReLU())

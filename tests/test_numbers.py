@@ -1,0 +1,151 @@
+"""Exact numbers: parsing, printing, and the rejection of anything inexact or non-finite."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from flint import fmpq
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exactconvex.numbers import NumberError, decimal_to_q, q_from_float, q_json, q_str, to_fraction, to_q
+from strategies import rationals, scaled
+
+
+def F(x) -> Fraction:
+    return to_fraction(to_q(x))
+
+
+@pytest.mark.parametrize("value, expected", [
+    (3, Fraction(3)),
+    (-7, Fraction(-7)),
+    ("12", Fraction(12)),
+    ("-3/4", Fraction(-3, 4)),
+    ("6/8", Fraction(3, 4)),
+    ("0.125", Fraction(1, 8)),
+    ("0.1", Fraction(1, 10)),
+    ("1e-9", Fraction(1, 10**9)),
+    ("-2.5e-3", Fraction(-1, 400)),
+    ("2.5E+2", Fraction(250)),
+    (".5", Fraction(1, 2)),
+    ("5.", Fraction(5)),
+    ("+4", Fraction(4)),
+    (" 7/2 ", Fraction(7, 2)),
+    ("1e40", Fraction(10**40)),
+    ("1e-40", Fraction(1, 10**40)),
+    (str(10**40), Fraction(10**40)),
+    (10**40, Fraction(10**40)),
+    (Fraction(-5, 3), Fraction(-5, 3)),
+    (fmpq(2, 7), Fraction(2, 7)),
+])
+def test_exact_values(value, expected):
+    assert F(value) == expected
+
+
+def test_python_float_is_its_exact_binary_value():
+    assert F(0.1) == Fraction(3602879701896397, 36028797018963968)
+    assert F(0.1) == Fraction(0.1)
+    assert F(0.1) != Fraction(1, 10)
+    assert F(-2.5) == Fraction(-5, 2)
+    assert F(1e300) == Fraction(1e300)
+    assert F(5e-324) == Fraction(1, 2**1074)  # smallest subnormal, exactly
+
+
+def test_numpy_scalars_are_exact():
+    assert F(np.float32(0.1)) == Fraction(float(np.float32(0.1))) == Fraction(13421773, 134217728)
+    assert F(np.float64(0.1)) == Fraction(0.1)
+    assert F(np.float16(0.1)) == Fraction(float(np.float16(0.1)))
+    assert F(np.int64(-3)) == -3
+    assert F(np.uint8(200)) == 200
+    assert F(np.str_("1/3")) == Fraction(1, 3)
+
+
+@pytest.mark.parametrize("bad", [
+    True, False, None, math.nan, math.inf, -math.inf, np.float32("nan"), np.float64("inf"),
+    "abc", "1/0", "", " ", ".", "e5", "1e", "1/2/3", "0x10", "nan", "NaN", "inf", "Infinity", "1/", "/2",
+    "1.5/2", [1], {"a": 1}, 1j, object(), "\u0663", "1\u0663", "\uff11/2", "+-1", "1 2", "1/2.0",
+])
+def test_rejected(bad):
+    with pytest.raises(NumberError):
+        to_q(bad)
+
+
+def test_number_error_is_a_value_error_and_says_why():
+    with pytest.raises(ValueError, match="zero"):
+        to_q("1/0")
+    with pytest.raises(NumberError, match="abc"):
+        to_q("abc")
+
+
+def test_absurd_exponent_refused_rather_than_built():
+    with pytest.raises(NumberError, match="exponent"):
+        decimal_to_q("1e1000000000")
+    assert decimal_to_q("1e100000") == fmpq(10) ** 100000
+
+
+def test_literals_longer_than_pythons_int_digit_limit():
+    # Python refuses int() of more than 4300 digits by default; exact numbers have no such limit
+    big = "7" + "0" * 5000
+    assert F(big) == Fraction(7 * 10**5000)
+    assert F("-" + big + "/3") == Fraction(-7 * 10**5000, 3)
+    assert F("3/" + big) == Fraction(3, 7 * 10**5000)
+    assert F("+" + big + ".25") == Fraction(7 * 10**5000) + Fraction(1, 4)
+    assert F("0." + "0" * 4999 + "1") == Fraction(1, 10**5000)
+    q = to_q(big)
+    assert to_q(q_str(q)) == q and to_q(q_json(q)) == q
+
+
+def test_q_from_float_rejects_non_finite():
+    for bad in (math.nan, math.inf, -math.inf):
+        with pytest.raises(NumberError):
+            q_from_float(bad)
+    assert q_from_float(0.5) == fmpq(1, 2)
+
+
+def test_printing():
+    assert q_str(fmpq(-3, 4)) == "-3/4"
+    assert q_str(fmpq(5)) == "5"
+    assert q_json(fmpq(5)) == 5 and isinstance(q_json(fmpq(5)), int)
+    assert q_json(fmpq(-3, 4)) == "-3/4"
+    assert q_json(fmpq(10**40)) == str(10**40)  # beyond 2^53: a string, so no JSON reader rounds it
+    assert q_json(fmpq(2**53 - 1)) == 2**53 - 1
+
+
+@settings(max_examples=scaled(200))
+@given(rationals(extreme=True))
+def test_text_round_trip(x):
+    q = to_q(x)
+    assert to_fraction(q) == x
+    assert to_q(q_str(q)) == q
+    assert to_q(q_json(q)) == q
+
+
+@settings(max_examples=scaled(200))
+@given(st.integers(-(10**30), 10**30), st.integers(-60, 60), st.sampled_from(["e", "E"]))
+def test_decimal_literals_mean_what_they_spell(m, e, letter):
+    expected = Fraction(m) * Fraction(10) ** e
+    assert F(f"{m}{letter}{e}") == expected
+    # the same value written with a decimal point
+    digits = str(abs(m))
+    sign = "-" if m < 0 else ""
+    if e < 0:
+        digits = digits.rjust(-e + 1, "0")
+        text = f"{sign}{digits[:e]}.{digits[e:]}"
+    else:
+        text = f"{sign}{digits}{'0' * e}.0"
+    assert F(text) == expected
+
+
+@settings(max_examples=scaled(200))
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_every_finite_double_is_exact(x):
+    assert F(x) == Fraction(x)
+
+
+@settings(max_examples=scaled(100))
+@given(st.floats(allow_nan=False, allow_infinity=False, width=32))
+def test_every_finite_float32_is_exact(x):
+    assert F(np.float32(x)) == Fraction(float(np.float32(x)))
