@@ -187,3 +187,16 @@ def test_console_script_if_installed():
     r = subprocess.run([str(script), "info", "--json", str(SPEC_EXAMPLE)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["input_dim"] == 2
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    """CI must prove what a new user gets: .ci/run holds README's test command verbatim."""
+    import os
+    import re
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    readme = open(os.path.join(root, "README.md"), encoding="utf-8").read()
+    ci = open(os.path.join(root, ".ci", "run"), encoding="utf-8").read()
+    commands = [c.strip() for c in re.findall(r"```bash\n(.*?)```", readme, re.S) if "pytest" in c]
+    assert len(commands) == 1, "README must hold exactly one test command"
+    assert commands[0] in [line.strip() for line in ci.splitlines()]

@@ -236,12 +236,13 @@ def read_npz(path: str | os.PathLike) -> Network:
     import numpy as np
 
     try:
-        data = np.load(path, allow_pickle=False)
+        with np.load(path, allow_pickle=False) as archive:  # read everything, then close the file
+            data = {k: archive[k] for k in archive.files}
     except FileNotFoundError:
         raise FormatError(f"{os.fspath(path)}: no such file") from None
-    except (OSError, ValueError) as exc:
-        raise FormatError(f"{os.fspath(path)} is not a readable .npz file ({exc})") from None
-    keys = set(data.files)
+    except (OSError, ValueError, EOFError, AttributeError) as exc:
+        raise FormatError(f"{os.fspath(path)} is not a readable .npz file ({str(exc).splitlines()[0]})") from None
+    keys = set(data)
     L = 0
     while f"W{L + 1}" in keys:
         L += 1

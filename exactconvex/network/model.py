@@ -218,6 +218,8 @@ class Network:
     def local_affine(self, pattern: Sequence[int]) -> LocalAffine:
         """Exact affine maps z_l(x) = G_l x + g_l of every layer where ``pattern`` holds."""
         pattern = tuple(int(s) for s in pattern)
+        if any(s not in (0, 1) for s in pattern):
+            raise NetworkError("a pattern holds only 0 (off) and 1 (on)")
         if len(pattern) != self.num_hidden:
             raise NetworkError(f"pattern has {len(pattern)} entries, expected {self.num_hidden}")
         pre = self._affine_walk(lambda l, G, g: pattern[self._offsets[l - 1]:self._offsets[l]])
