@@ -243,3 +243,21 @@ def test_cli_bounds_give_no_verdict(tmp_path):
     assert r.returncode == 2 and "ICNN" in r.stderr
     r = _cli("check", str(tmp_path / "n.json"), "--max-regions", "0")
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("method", ALL_METHODS)
+def test_negative_output_weights_on_neurons_that_never_switch_are_fine(method):
+    # the float checker of the paper demands nonnegative output weights for every last-layer neuron;
+    # here the neuron with weight -3 is dead (its input is <= -1), the one with weight -2 is active
+    # everywhere (its input is the constant 5: an affine function > 0 on all of R^d is constant)
+    network = net(2, [
+        {"weight": [[1, 0], [-1, 0], [0, 1]], "bias": [0, 0, -1]},
+        {"weight": [[1, 1, 0], [-1, -1, -2], [0, 0, 0]], "bias": [0, -1, 5], "skip": {"0": [[0, 0], [0, 0], [0, 0]]}},
+        {"weight": [[1, -3, -2]]},
+    ])
+    assert not network.is_icnn()
+    v = check(network, method=method)
+    assert v.convex
+    # and the region graph agrees that the dead neuron carries no kink
+    G = regions(network)
+    assert all((2, 1) not in data["switching"] for *_, data in G.edges(data=True))
