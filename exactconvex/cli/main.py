@@ -232,9 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
     from ..checker import cli_verify
 
     cli_verify.add_parser(sub)
+    from . import conditions_cmd
 
-    for name, help_text in [("conditions", "path-lifting convexity conditions"),
-                            ("equiv", "decide whether two networks compute the same function"),
+    conditions_cmd.add_parser(sub)
+
+    for name, help_text in [("equiv", "decide whether two networks compute the same function"),
                             ("to-icnn", "convert a convex one-hidden-layer network to an ICNN"),
                             ("counterexample", "search for convex networks no ICNN of the architecture computes")]:
         s = sub.add_parser(name, help=help_text)

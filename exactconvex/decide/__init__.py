@@ -174,8 +174,7 @@ def region_graph_json(net: Network, arrangement) -> dict:
         facets = []
         for f in r.facets:
             other = regs[f.neighbor]
-            normal = tuple(-v for v in f.outward)
-            bends = [q_str(bend(r, other, normal, k)) for k in range(net.num_outputs)]
+            bends = [q_str(bend(r, other, f.outward, k)) for k in range(net.num_outputs)]  # n: into the neighbour
             l, j = net.hidden_neurons[f.neuron]
             facets.append({"neuron": [l, j], "point": _point(f.point), "neighbor": f.neighbor, "bend": bends})
         redundant = []

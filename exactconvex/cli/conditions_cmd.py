@@ -1,0 +1,135 @@
+"""``exactconvex conditions``: the path-lifting convexity conditions, of a network or of an architecture.
+
+    exactconvex conditions NET [--json | --latex] [--output K] [--max-regions N] [--timeout S] [--quiet]
+    exactconvex conditions --arch D,N1,...,M [--skip L:K ...] [--distinct] [--json | --latex] [--output K]
+
+With NET: the conditions realized on the facets of the network's region graph, each with its
+exact value; exit 0 if they all hold (the output is convex), 1 if one fails.  With --arch:
+the symbolic family of the architecture (input dimension, hidden widths, outputs), exit 0.
+Bad input exits 2 (``UsageError`` and the format errors are turned into one sentence on
+stderr by ``cli.main``).  sympy and the region graph are imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+__all__ = ["add_parser", "run", "parse_arch", "parse_skip"]
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register the ``conditions`` subcommand on an argparse subparsers object."""
+    s = subparsers.add_parser(
+        "conditions", help="path-lifting convexity conditions (exit 0 if all hold, 1 if one fails)",
+        description="The convexity conditions of the path-lifting: for every hidden neuron and every downstream "
+                    "activation pattern realized on a facet where it switches, 'the sum of the active path "
+                    "products from the neuron to the output is >= 0'. With NET, the conditions of that network "
+                    "with their exact values (exit 0 if all hold, 1 if one fails); with --arch, the symbolic "
+                    "family of an architecture.")
+    s.add_argument("network", metavar="NET", nargs="?", help="a network file (see network-format.md)")
+    s.add_argument("--arch", metavar="D,N1,...,M",
+                   help="an architecture instead of a network: input dimension, hidden widths, outputs (2,3,3,1)")
+    s.add_argument("--skip", action="append", default=[], metavar="L:K",
+                   help="with --arch: a skip connection from layer K into layer L (0 is the input, hidden layers are "
+                        "1, 2, ..., the output comes last); repeat for several")
+    s.add_argument("--distinct", action="store_true",
+                   help="with --arch: list each distinct non-trivial condition once, with where it comes from")
+    fmt = s.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print one JSON object")
+    fmt.add_argument("--latex", action="store_true", help="print a LaTeX array")
+    s.add_argument("--output", type=int, default=0, help="which output the conditions are about (default 0)")
+    s.add_argument("--max-regions", type=int, metavar="N", help="stop (exit 2, no answer) after N regions")
+    s.add_argument("--timeout", type=float, metavar="S", help="stop (exit 2, no answer) after S seconds")
+    s.add_argument("--quiet", action="store_true", help="no progress report on stderr")
+    s.set_defaults(run=run)
+    return s
+
+
+def parse_arch(text: str) -> tuple[int, list[int], int]:
+    """``"2,3,3,1"`` -> (d, hidden widths, outputs) = (2, [3, 3], 1); ValueError when malformed."""
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) < 2 or any(v < 1 for v in values):
+        raise ValueError(f"--arch {text!r} is not an architecture: expected at least two comma-separated positive "
+                         "integers D,N1,...,M (input dimension, hidden widths, number of outputs), as in 2,3,3,1")
+    return values[0], values[1:-1], values[-1]
+
+
+def parse_skip(text: str) -> tuple[int, int]:
+    """``"3:0"`` -> (3, 0): a skip into layer 3 from layer 0 (the input)."""
+    parts = text.split(":")
+    try:
+        l, k = (int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"--skip {text!r} is not a skip: write L:K for a connection from layer K into layer L, "
+                         "as in 3:0") from None
+    return l, k
+
+
+def run(args) -> int:
+    """Run ``exactconvex conditions`` with parsed arguments; returns the exit code."""
+    from .main import EXIT_NO, EXIT_YES, UsageError
+
+    if args.network is not None and args.arch is not None:
+        raise UsageError("give either a network file NET or an architecture with --arch, not both.")
+    if args.network is None and args.arch is None:
+        raise UsageError("give a network file NET or an architecture with --arch D,N1,...,M (as in --arch 2,3,3,1).")
+    if args.arch is not None:
+        return _run_arch(args, UsageError, EXIT_YES)
+    if args.skip or args.distinct:
+        raise UsageError("--skip and --distinct go with --arch; a network file already fixes its skips.")
+    return _run_network(args, UsageError, EXIT_YES, EXIT_NO)
+
+
+def _run_arch(args, UsageError, EXIT_YES) -> int:
+    from ..pathlifting import conditions_for_architecture
+
+    try:
+        d, hidden, outputs = parse_arch(args.arch)
+        skips = [parse_skip(s) for s in args.skip]
+        if not 0 <= args.output < outputs:
+            raise ValueError(f"--output {args.output} does not exist (the architecture has {outputs} outputs)")
+        family = conditions_for_architecture(d, hidden, skips, outputs=outputs, output=args.output,
+                                             distinct=args.distinct)
+    except ValueError as exc:
+        text = str(exc)
+        raise UsageError(text if text.endswith(".") else text + ".") from None
+    if args.json:
+        print(json.dumps(family.to_json()))
+    elif args.latex:
+        print(family.to_latex())
+    else:
+        print(family.to_text())
+    return EXIT_YES
+
+
+def _run_network(args, UsageError, EXIT_YES, EXIT_NO) -> int:
+    from ..graph import LimitReached
+    from ..network import load
+    from ..pathlifting import conditions
+    from .main import Progress
+
+    if args.max_regions is not None and args.max_regions < 1:
+        raise UsageError("--max-regions must be a positive integer")
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    net = load(args.network)
+    if not 0 <= args.output < net.num_outputs:
+        raise UsageError(f"--output {args.output} does not exist (the network has {net.num_outputs} outputs)")
+    progress = Progress(not args.quiet)
+    try:
+        report = conditions(net, args.output, max_regions=args.max_regions, timeout=args.timeout, progress=progress)
+    except LimitReached as exc:
+        raise UsageError(f"no answer: {exc}. Nothing was proven; raise the bound to go further.") from None
+    finally:
+        progress.close()
+    if args.json:
+        print(json.dumps(report.to_json()))
+    elif args.latex:
+        print(report.to_latex())
+    else:
+        print(report.to_text())
+    return EXIT_YES if report.all_hold else EXIT_NO

@@ -1,0 +1,598 @@
+"""Convexity conditions from the path-lifting: realized on a network, or for a whole architecture.
+
+Crossing the zero set of hidden neuron nu (from off to on) changes the gradient of output k
+by c_nu(D) * grad z_nu, where c_nu(D) is the sum of the products of the paths from nu to
+output k whose later hidden neurons are all on in the downstream pattern D.  So on a facet
+where nu alone switches, with n the facet normal pointing to nu's "on" side (n = grad z_nu),
+
+    bend = (grad_on - grad_off) . n = c_nu(D) * |grad z_nu|^2,
+
+and the facet is convex iff c_nu(D) >= 0 (geometry notes, section 2).
+
+Several neurons on one facet (the multi-switch convention).  Let nu_1 < ... < nu_m be the
+switching neurons in topological order, A the side where nu_1 is off, B the other side,
+n = grad z_{nu_1} (the same on both sides: nothing upstream of nu_1 switches).  Flip the
+neurons from their A state to their B state one at a time in topological order.  Flipping
+nu_i changes the output gradient by sigma_i * c_{nu_i}(D_i) * g_i, where
+
+* sigma_i = +1 if nu_i is on in B, -1 if it is on in A;
+* D_i is the downstream pattern of nu_i **on side A** (the later switching neurons have
+  not been flipped yet; the others agree on both sides);
+* g_i is the gradient of z_{nu_i} **on side B** (its upstream neurons are flipped already).
+
+Each g_i is parallel to n: by induction along the flips, every intermediate affine map
+of z_{nu_i} vanishes on the facet's affine hull (geometry notes, section 3).  Writing
+g_i = (g_i . n / n . n) n, the combined condition is
+
+    sum_i kappa_i * c_{nu_i}(D_i) >= 0,   kappa_i = sigma_i * (g_i . n) / (n . n),
+
+with kappa_1 = 1, and its value times n . n is the bend of the facet.  The kappa_i are exact
+numbers of this network and facet (they express that the g_i happen to be parallel, which
+no symbolic identity says), while the c_{nu_i}(D_i) stay symbolic.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from flint import fmpq
+
+from ..network import Network
+from ..numbers import q_str
+from .arch import Architecture, downstream_sum, network_value, neuron_label, neuron_latex
+
+__all__ = ["Term", "FacetRef", "Condition", "NoCondition", "ConditionReport", "ArchitectureCondition",
+           "ArchitectureConditions", "conditions", "conditions_for_architecture", "path_sum",
+           "symbolic_path_sum", "downstream_patterns"]
+
+Pattern = tuple  # per downstream hidden layer (l+1, ..., L-1) a tuple of 0/1
+
+
+# ----- path sums -------------------------------------------------------------------------------
+
+def _states(neuron: tuple[int, int], pattern: Pattern) -> dict[int, tuple]:
+    l = neuron[0]
+    return {l + 1 + i: tuple(s) for i, s in enumerate(pattern)}
+
+
+def path_sum(net: Network, neuron: tuple[int, int], pattern: Pattern, output: int = 0) -> fmpq:
+    """c_nu(D): the exact sum of the products of the paths from ``neuron`` to ``output``
+    whose later hidden neurons are on in ``pattern`` (one 0/1 tuple per later hidden layer).
+
+    Examples
+    --------
+    >>> net = Network.from_lists(1, [{"weight": [[1]]}, {"weight": [[2], [3]]}, {"weight": [[5, -7]]}])
+    >>> path_sum(net, (1, 0), ((1, 0),)), path_sum(net, (1, 0), ((1, 1),))
+    (10, -11)
+    """
+    arch = Architecture.of_network(net)
+    _check_pattern(arch, neuron, pattern)
+    return downstream_sum(arch, tuple(neuron), _states(neuron, pattern), output,
+                          lambda k: network_value(net, k), fmpq(0), fmpq(1))
+
+
+def symbolic_path_sum(arch: Architecture, neuron: tuple[int, int], pattern: Pattern, output: int = 0):
+    """c_nu(D) as an expanded sympy polynomial (a sum of path products) in the parameter symbols.
+
+    Examples
+    --------
+    >>> arch = Architecture.build(2, [2, 2])
+    >>> symbolic_path_sum(arch, (1, 0), ((1, 1),))
+    W2_1_1*v_1 + W2_2_1*v_2
+    """
+    import sympy
+
+    _check_pattern(arch, neuron, pattern)
+    expr = downstream_sum(arch, tuple(neuron), _states(neuron, pattern), output, arch.symbol, sympy.Integer(0),
+                          sympy.Integer(1))
+    return sympy.expand(expr)
+
+
+def _check_pattern(arch: Architecture, neuron, pattern) -> None:
+    l = neuron[0]
+    want = [arch.widths[m] for m in range(l + 1, arch.depth)]
+    if [len(s) for s in pattern] != want:
+        raise ValueError(f"the downstream pattern of neuron {tuple(neuron)} needs one 0/1 tuple per later hidden "
+                         f"layer, of lengths {want}")
+
+
+def downstream_patterns(arch: Architecture, neuron: tuple[int, int]) -> list[Pattern]:
+    """Every downstream pattern of ``neuron`` (all 0/1 states of the later hidden layers), all-off first."""
+    widths = [arch.widths[m] for m in range(neuron[0] + 1, arch.depth)]
+    out = []
+    for bits in itertools.product((0, 1), repeat=sum(widths)):
+        pattern, pos = [], 0
+        for w in widths:
+            pattern.append(tuple(bits[pos:pos + w]))
+            pos += w
+        out.append(tuple(pattern))
+    return out
+
+
+# ----- rendering helpers -----------------------------------------------------------------------
+
+def _pattern_text(pattern: Pattern) -> str:
+    return "|".join("".join(map(str, s)) for s in pattern) if pattern else "-"
+
+
+def _pattern_json(pattern: Pattern) -> list[str]:
+    return ["".join(map(str, s)) for s in pattern]
+
+
+def _pattern_latex(neuron, pattern: Pattern) -> str:
+    if not pattern:
+        return r"\text{---}"
+    l = neuron[0]
+    return r",\ ".join(f"D^{{({l + 1 + i})}} = ({','.join(map(str, s))})" for i, s in enumerate(pattern))
+
+
+def _array(spec: str, header: list[str], rows: list[str]) -> str:
+    """A LaTeX array: header row, a rule, then the rows (no trailing line break before the end)."""
+    head = " & ".join(rf"\text{{{h}}}" for h in header)
+    body = " \\\\\n".join(rows)
+    return f"\\begin{{array}}{{{spec}}}\n{head} \\\\ \\hline\n{body}\n\\end{{array}}"
+
+
+def _q_latex(q: fmpq) -> str:
+    if q.q == 1:
+        return str(q.p)
+    sign = "-" if q < 0 else ""
+    return f"{sign}\\tfrac{{{abs(int(q.p))}}}{{{int(q.q)}}}"
+
+
+# ----- conditions realized on a network --------------------------------------------------------
+
+@dataclass(frozen=True)
+class Term:
+    """One switching neuron's share of a facet condition: coefficient * c_nu(D)."""
+
+    neuron: tuple
+    pattern: Pattern
+    coefficient: fmpq  # kappa = sigma * (g . n) / (n . n); 1 when the neuron switches alone
+    path_sum: fmpq  # c_nu(D), exact
+    expression: object = field(compare=False)  # c_nu(D), sympy
+
+
+@dataclass(frozen=True)
+class FacetRef:
+    """A facet of the region graph where a condition applies."""
+
+    regions: tuple  # (source, target) region ids, as on the graph's edge
+    point: tuple  # exact point in the facet's relative interior
+    bend: fmpq  # the edge's bend, computed geometrically by the region graph
+    normal_sq: fmpq  # n . n, with n = grad z of the earliest switching neuron
+
+
+@dataclass
+class Condition:
+    """``expression >= 0``: one neuron and downstream pattern, or a combination on a multi-switch facet.
+
+    ``value`` is the expression at the network's weights; on every facet in ``facets``,
+    ``value * normal_sq == bend``.  For a combined condition, ``neuron`` and ``pattern`` are
+    those of the earliest switching neuron and ``terms`` lists every switching neuron.
+    """
+
+    output: int
+    terms: tuple
+    value: fmpq
+    facets: list = field(default_factory=list)
+
+    @property
+    def combined(self) -> bool:
+        return len(self.terms) > 1
+
+    @property
+    def neuron(self) -> tuple:
+        return self.terms[0].neuron
+
+    @property
+    def pattern(self) -> Pattern:
+        return self.terms[0].pattern
+
+    @property
+    def neurons(self) -> tuple:
+        return tuple(t.neuron for t in self.terms)
+
+    @property
+    def holds(self) -> bool:
+        return self.value >= 0
+
+    @property
+    def expression(self):
+        import sympy
+
+        return sympy.Add(*[_sym_q(t.coefficient) * t.expression for t in self.terms])
+
+    @property
+    def inequality(self):
+        """The sympy relation ``expression >= 0`` (sympy's ``true`` when the expression is 0)."""
+        return self.expression >= 0
+
+    def to_json(self, arch: Architecture) -> dict:
+        out = {"neuron": list(self.neuron), "label": neuron_label(self.neuron), "pattern": _pattern_json(self.pattern),
+               "pattern_layers": list(range(self.neuron[0] + 1, arch.depth)),
+               "expression": str(self.expression), "value": q_str(self.value), "holds": self.holds,
+               "combined": self.combined, "output": self.output,
+               "facets": [{"regions": list(f.regions), "point": [q_str(v) for v in f.point], "bend": q_str(f.bend)}
+                          for f in self.facets]}
+        if self.combined:
+            out["neurons"] = [list(n) for n in self.neurons]
+            out["terms"] = [{"neuron": list(t.neuron), "label": neuron_label(t.neuron),
+                             "pattern": _pattern_json(t.pattern), "coefficient": q_str(t.coefficient),
+                             "expression": str(t.expression), "value": q_str(t.path_sum)} for t in self.terms]
+        return out
+
+
+@dataclass(frozen=True)
+class NoCondition:
+    """A hidden neuron that switches on no facet, hence carries no condition."""
+
+    neuron: tuple
+    reason: str  # "constant", "dead", "always_on" or "no_facet"
+    detail: str
+
+
+@dataclass
+class ConditionReport:
+    """What ``conditions(net)`` returns; iterate over it for the conditions."""
+
+    network: Network
+    architecture: Architecture
+    output: int
+    conditions: list
+    no_condition: list
+    regions: int
+    facets: int
+
+    @property
+    def all_hold(self) -> bool:
+        """True iff every condition holds, i.e. iff output ``output`` is convex."""
+        return all(c.holds for c in self.conditions)
+
+    @property
+    def failing(self) -> list:
+        return [c for c in self.conditions if not c.holds]
+
+    def __iter__(self):
+        return iter(self.conditions)
+
+    def __len__(self) -> int:
+        return len(self.conditions)
+
+    def to_json(self) -> dict:
+        return {"output": self.output, "regions": self.regions, "facets": self.facets,
+                "conditions": [c.to_json(self.architecture) for c in self.conditions],
+                "no_condition": [{"neuron": list(n.neuron), "label": neuron_label(n.neuron), "reason": n.reason,
+                                  "detail": n.detail} for n in self.no_condition],
+                "all_hold": self.all_hold}
+
+    def to_text(self) -> str:
+        lines = [f"Path-lifting convexity conditions of output {self.output} ({self.regions} regions, "
+                 f"{self.facets} facets; each condition reads 'sum of active path products >= 0'):"]
+        if not self.conditions:
+            lines.append("  (none: no hidden neuron switches on a facet)")
+        for c in self.conditions:
+            mark = "ok  " if c.holds else "FAIL"
+            nf = f"{len(c.facets)} facet" + ("s" if len(c.facets) != 1 else "")
+            if c.combined:
+                parts = " + ".join(f"({t.coefficient})*c[{neuron_label(t.neuron)}; D={_pattern_text(t.pattern)}]"
+                                   for t in c.terms)
+                lines.append(f"  [{mark}] combined, {len(c.terms)} neurons switch together: {parts}")
+                lines.append(f"         {c.expression} >= 0   value {c.value}   ({nf})")
+            else:
+                lines.append(f"  [{mark}] {neuron_label(c.neuron)}, D={_pattern_text(c.pattern)}: "
+                             f"{c.expression} >= 0   value {c.value}   ({nf})")
+        if self.no_condition:
+            lines.append("Neurons without a condition (they never switch across a (d-1)-dimensional piece):")
+            for n in self.no_condition:
+                lines.append(f"  {neuron_label(n.neuron)}: {n.detail}")
+        bad = len(self.failing)
+        lines.append(f"All {len(self.conditions)} conditions hold: output {self.output} is convex." if not bad else
+                     f"{bad} of {len(self.conditions)} conditions fail: output {self.output} is not convex.")
+        return "\n".join(lines)
+
+    def to_latex(self) -> str:
+        import sympy
+
+        names = self.architecture.latex_names()
+        rows = []
+        for c in self.conditions:
+            neuron = r",\ ".join(neuron_latex(n) for n in c.neurons) + (r"\ (\text{combined})" if c.combined else "")
+            pattern = r";\ ".join(_pattern_latex(t.neuron, t.pattern) for t in c.terms)
+            expr = sympy.latex(c.expression, symbol_names=names)
+            status = r"\checkmark" if c.holds else r"\text{fails}"
+            rows.append(f"{neuron} & {pattern} & {expr} \\geq 0 & {_q_latex(c.value)}\\ {status}")
+        return _array("llll", ["neuron", "downstream pattern", "condition", "value"], rows)
+
+
+def _sym_q(q: fmpq):
+    import sympy
+
+    return sympy.Rational(int(q.p), int(q.q))
+
+
+def _dot(u, v) -> fmpq:
+    s = fmpq(0)
+    for a, b in zip(u, v):
+        s += a * b
+    return s
+
+
+def conditions(net: Network, output: int = 0, *, graph=None, max_regions: int | None = None,
+               timeout: float | None = None, progress=None) -> ConditionReport:
+    """The path-lifting convexity conditions realized on ``net``, decided exactly.
+
+    For every hidden neuron nu and every downstream pattern D that occurs on a facet of
+    the region graph where nu switches alone: "c_nu(D) >= 0", the sum of the products of
+    the active paths from nu to the output.  Where several neurons switch on one facet, one
+    combined condition (module docstring: the multi-switch convention).  The conditions
+    cover every facet, so they all hold iff output ``output`` is convex.
+
+    Parameters
+    ----------
+    net : Network
+    output : int
+        Which output (default 0).
+    graph : networkx.Graph, optional
+        The region graph of this output (``exactconvex.graph.regions(net, output)``), if
+        already built.
+    max_regions, timeout, progress :
+        Passed to the region graph; ``LimitReached`` is raised when a bound is hit.
+
+    Returns
+    -------
+    ConditionReport
+        ``.conditions`` (``Condition``: ``neuron``, ``pattern``, ``expression``, ``value``,
+        ``holds``, ``facets``, ``terms``), ``.no_condition`` (neurons that never switch, with
+        the reason), ``.all_hold``; ``to_json``, ``to_text``, ``to_latex``.
+
+    Examples
+    --------
+    >>> net = Network.from_lists(1, [{"weight": [[1], [-1]]}, {"weight": [[2, -3]]}])
+    >>> report = conditions(net)
+    >>> [(c.neurons, str(c.expression), c.value, c.holds) for c in report]
+    [(((1, 0), (1, 1)), 'v_1 + v_2', -1, False)]
+    >>> report.all_hold
+    False
+    """
+    if not 0 <= output < net.num_outputs:
+        raise ValueError(f"output {output} does not exist (the network has {net.num_outputs})")
+    if graph is None:
+        from ..graph import regions
+
+        graph = regions(net, output, max_regions=max_regions, timeout=timeout, progress=progress)
+    elif graph.graph.get("output", output) != output:
+        raise ValueError(f"the graph given is the region graph of output {graph.graph['output']}, not {output}")
+    arch = Architecture.of_network(net)
+    d = net.input_dim
+    L = net.depth
+    locals_: dict = {}
+
+    def local(node):
+        if node not in locals_:
+            locals_[node] = net.local_affine(graph.nodes[node]["pattern"])
+        return locals_[node]
+
+    def grad(node, neuron) -> tuple:
+        G, _ = local(node).pre[neuron[0]]
+        return tuple(G[neuron[1], c] for c in range(d))
+
+    def downstream(pattern, neuron) -> Pattern:
+        split = net.split_pattern(pattern)
+        return tuple(split[m - 1] for m in range(neuron[0] + 1, L))
+
+    values: dict = {}
+    exprs: dict = {}
+
+    def term(neuron, pattern, coefficient) -> Term:
+        key = (neuron, pattern)
+        if key not in values:
+            values[key] = path_sum(net, neuron, pattern, output)
+            exprs[key] = symbolic_path_sum(arch, neuron, pattern, output)
+        return Term(neuron, pattern, coefficient, values[key], exprs[key])
+
+    groups: dict = {}
+    switching_seen: set = set()
+    for u, v, data in graph.edges(data=True):
+        switching = sorted(data["switching"], key=lambda n: net.neuron_index(*n))
+        switching_seen.update(switching)
+        first = switching[0]
+        i1 = net.neuron_index(*first)
+        a, b = (u, v) if not graph.nodes[u]["pattern"][i1] else (v, u)  # A: the earliest switching neuron off
+        pa, pb = graph.nodes[a]["pattern"], graph.nodes[b]["pattern"]
+        n = grad(b, first)
+        nn = _dot(n, n)
+        terms = []
+        for nu in switching:
+            idx = net.neuron_index(*nu)
+            sigma = pb[idx] - pa[idx]
+            g = grad(b, nu)
+            gn = _dot(g, n)
+            if any(gi * nn != gn * ni for gi, ni in zip(g, n)):
+                raise AssertionError(f"the region graph's facet between regions {u} and {v}: the gradient of "
+                                     f"{neuron_label(nu)} is not parallel to the facet normal")
+            terms.append(term(nu, downstream(pa, nu), sigma * gn / nn))
+        value = sum((t.coefficient * t.path_sum for t in terms), fmpq(0))
+        if value * nn != data["bend"]:
+            raise AssertionError(f"the path-lifting value {value} * |n|^2 = {value * nn} differs from the region "
+                                 f"graph's bend {data['bend']} on the facet between regions {u} and {v}")
+        key = tuple((t.neuron, t.pattern, t.coefficient) for t in terms)
+        cond = groups.get(key)
+        if cond is None:
+            cond = groups[key] = Condition(output, tuple(terms), value)
+        source = data.get("source", u)
+        target = v if source == u else u
+        cond.facets.append(FacetRef((source, target), tuple(data["point"]), data["bend"], nn))
+
+    conds = sorted(groups.values(), key=lambda c: (net.neuron_index(*c.neuron), len(c.terms),
+                                                   [(net.neuron_index(*t.neuron), t.pattern, t.coefficient)
+                                                    for t in c.terms]))
+    no_condition = []
+    nodes = list(graph.nodes)
+    for idx, nu in enumerate(net.hidden_neurons):
+        if nu in switching_seen:
+            continue
+        states = {graph.nodes[x]["pattern"][idx] for x in nodes}
+        if all(all(c == 0 for c in grad(x, nu)) for x in nodes):
+            _, g0 = local(nodes[0]).pre[nu[0]]
+            c0 = g0[nu[1], 0]
+            no_condition.append(NoCondition(nu, "constant", f"constant: z = {c0} on all of R^{d}, so "
+                                            + ("always on" if c0 > 0 else "never on")))
+        elif states == {0}:
+            no_condition.append(NoCondition(nu, "dead", f"dead: never on (z <= 0 on all of R^{d})"))
+        elif states == {1}:
+            no_condition.append(NoCondition(nu, "always_on", f"always on (z >= 0 on all of R^{d}, > 0 on every "
+                                            "full-dimensional region), so its ReLU never switches"))
+        else:  # pragma: no cover - the graph is connected, so an on/off neuron switches on some facet
+            no_condition.append(NoCondition(nu, "no_facet", "zero set has no (d-1)-dimensional piece"))
+    return ConditionReport(net, arch, output, conds, no_condition, graph.number_of_nodes(), graph.number_of_edges())
+
+
+# ----- the family of conditions of an architecture ---------------------------------------------
+
+@dataclass
+class ArchitectureCondition:
+    """``expression >= 0`` for a neuron and a downstream pattern (``sources`` lists every
+    (neuron, pattern) giving this inequality when distinct ones were asked for)."""
+
+    output: int
+    neuron: tuple
+    pattern: Pattern
+    expression: object
+    sources: list = field(default_factory=list)
+
+    @property
+    def trivial(self) -> bool:
+        """0 >= 0: no path from the neuron reaches the output through an active neuron."""
+        return self.expression == 0
+
+    @property
+    def factored(self):
+        import sympy
+
+        return sympy.factor(self.expression)
+
+    @property
+    def inequality(self):
+        return self.expression >= 0
+
+
+@dataclass
+class ArchitectureConditions:
+    """What ``conditions_for_architecture`` returns; iterate over it for the conditions."""
+
+    architecture: Architecture
+    output: int
+    conditions: list
+    distinct: bool
+
+    def __iter__(self):
+        return iter(self.conditions)
+
+    def __len__(self) -> int:
+        return len(self.conditions)
+
+    def to_json(self) -> dict:
+        a = self.architecture
+        out = []
+        for c in self.conditions:
+            item = {"neuron": list(c.neuron), "label": neuron_label(c.neuron), "pattern": _pattern_json(c.pattern),
+                    "pattern_layers": list(range(c.neuron[0] + 1, a.depth)), "expression": str(c.expression),
+                    "factored": str(c.factored), "trivial": c.trivial}
+            if self.distinct:
+                item["sources"] = [{"neuron": list(n), "label": neuron_label(n), "pattern": _pattern_json(p)}
+                                   for n, p in c.sources]
+            out.append(item)
+        return {"architecture": {"widths": list(a.widths), "skips": [list(s) for s in sorted(a.skips)]},
+                "output": self.output, "distinct": self.distinct, "conditions": out}
+
+    def to_text(self) -> str:
+        a = self.architecture
+        head = (f"Path-lifting convexity conditions of the architecture {a.describe()}"
+                + (f", output {self.output}" if a.outputs > 1 else "")
+                + (" (distinct, non-trivial ones)" if self.distinct else " (one per neuron and downstream pattern)")
+                + ":")
+        lines = [head]
+        for c in self.conditions:
+            where = ", ".join(f"{neuron_label(n)} D={_pattern_text(p)}" for n, p in c.sources)
+            lines.append(f"  {c.factored} >= 0    [{where}]")
+        return "\n".join(lines)
+
+    def to_latex(self) -> str:
+        import sympy
+
+        names = self.architecture.latex_names()
+        if self.distinct:
+            rows = [f"{sympy.latex(c.factored, symbol_names=names)} \\geq 0 & "
+                    + r";\ ".join(f"{neuron_latex(n)}: {_pattern_latex(n, p)}" for n, p in c.sources)
+                    for c in self.conditions]
+            return _array("ll", ["condition", "neurons and downstream patterns"], rows)
+        rows = [f"{neuron_latex(c.neuron)} & {_pattern_latex(c.neuron, c.pattern)} & "
+                f"{sympy.latex(c.factored, symbol_names=names)} \\geq 0" for c in self.conditions]
+        return _array("lll", ["neuron", "downstream pattern", "condition"], rows)
+
+
+def conditions_for_architecture(d: int, widths: Sequence[int], skips=None, *, outputs: int = 1, output: int = 0,
+                                distinct: bool = False, max_conditions: int = 10_000) -> ArchitectureConditions:
+    """The symbolic convexity conditions of an architecture, before any weight is known.
+
+    One condition per hidden neuron nu and downstream pattern D (every 0/1 state of the
+    hidden layers after nu's): "c_nu(D) >= 0", the sum of the products of the paths from nu
+    to the output through neurons that are on in D, expanded (``expression``) and factored
+    (``factored``).  A network of this architecture is convex iff the conditions realized on
+    its facets hold (``conditions``); which ones are realized depends on the weights.
+
+    Parameters
+    ----------
+    d : int
+        Input dimension (the conditions do not depend on it; the input weights never enter).
+    widths : sequence of int
+        Hidden widths: ``[2, 2]`` is two hidden layers of width 2.
+    skips : optional
+        Skip connections as pairs (into_layer, from_layer), or a mapping
+        {(into_layer, from_layer): True}; layers are 1-based, 0 is the input, and
+        into_layer = len(widths) + 1 is the output.  Skips from the input never enter a
+        condition; skips from hidden layers add paths.
+    outputs, output : int
+        Number of outputs of the architecture, and which one the conditions are about.
+    distinct : bool
+        List each distinct non-trivial inequality once, with every (neuron, pattern) that
+        gives it in ``sources``.
+    max_conditions : int
+        Refuse (ValueError) when there would be more (neuron, pattern) pairs than this:
+        their number doubles with every neuron downstream.
+
+    Examples
+    --------
+    >>> fam = conditions_for_architecture(2, [2, 2])
+    >>> len(fam), [str(c.expression) for c in fam if c.neuron == (1, 0)]
+    (10, ['0', 'W2_2_1*v_2', 'W2_1_1*v_1', 'W2_1_1*v_1 + W2_2_1*v_2'])
+    >>> [str(c.expression) for c in conditions_for_architecture(2, [2, 2], distinct=True)][-2:]
+    ['v_1', 'v_2']
+    """
+    arch = Architecture.build(d, widths, skips, outputs)
+    if not 0 <= output < arch.outputs:
+        raise ValueError(f"output {output} does not exist (the architecture has {arch.outputs})")
+    total = sum(2 ** sum(arch.widths[m] for m in range(l + 1, arch.depth)) for l, _ in arch.hidden_neurons)
+    if total > max_conditions:
+        raise ValueError(f"the architecture {arch.describe()} has {total} (neuron, downstream pattern) pairs, "
+                         f"more than max_conditions = {max_conditions}")
+    conds = []
+    for nu in arch.hidden_neurons:
+        for pattern in downstream_patterns(arch, nu):
+            expr = symbolic_path_sum(arch, nu, pattern, output)
+            conds.append(ArchitectureCondition(output, nu, pattern, expr, [(nu, pattern)]))
+    if distinct:
+        merged: dict = {}
+        for c in conds:
+            if c.trivial:
+                continue
+            if c.expression in merged:
+                merged[c.expression].sources.append((c.neuron, c.pattern))
+            else:
+                merged[c.expression] = ArchitectureCondition(output, c.neuron, c.pattern, c.expression,
+                                                             [(c.neuron, c.pattern)])
+        conds = list(merged.values())
+    return ArchitectureConditions(arch, output, conds, distinct)
