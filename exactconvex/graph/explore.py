@@ -23,13 +23,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from flint import fmpq
+from flint import fmpq, fmpq_mat
 
 from ..network import LocalAffine, Network
 import numpy as np
 
-from ..polyhedra import (canonical_key, dot, facet_witness, farkas_certificate, farkas_guess, farkas_on_support,
-                         project_onto,
+from ..polyhedra import (canonical_key, dot, facet_witness, farkas_certificate, farkas_guess, farkas_on_support_many,
+                         project_onto, step_from_values,
                          q_from_float_nice, step_inside, values_at, values_matrix)
 from ..polyhedra.polar import propose_facets, span_basis, supports_of_redundant
 
@@ -116,7 +116,43 @@ def _start_point(net: Network) -> tuple:
     raise RuntimeError("no interior starting point found")  # pragma: no cover - measure zero
 
 
-def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple]]:
+def _hidden_values(net: Network, local: LocalAffine, points, affine: bool = True) -> list[list[fmpq]]:
+    """z_nu at each point for every hidden neuron (topological order), one product per layer.
+
+    With ``affine=False`` the offsets are left out: the slopes of z_nu along the given vectors.
+    """
+    d, k = net.input_dim, len(points)
+    X = fmpq_mat(d, k, [pt[r] for r in range(d) for pt in points])
+    ones = fmpq_mat(1, k, [1] * k)
+    rows = []
+    for l in range(1, net.depth):
+        G, g = local.pre[l]
+        e = (G * X + g * ones if affine else G * X).entries()
+        rows.extend(e[i * k:(i + 1) * k] for i in range(G.nrows()))
+    return rows
+
+
+def _constraint_values(region: Region, rows, neurons) -> list[list[fmpq]]:
+    """Values of the constraints g = +-z of the given neurons, from ``_hidden_values`` rows."""
+    return [row if region.pattern[n] else [-v for v in row] for n, row in ((n, rows[n]) for n in neurons)]
+
+
+def _simpler_interior_point(net: Network, region: Region, neurons, point: tuple) -> tuple:
+    """A point with small denominators near ``point`` that is still strictly interior, if one is
+    found on dyadic grids; otherwise ``point`` itself (exact either way)."""
+    candidates = []
+    for bits in (8, 20, 40):
+        scale = 1 << bits
+        candidates.append(tuple(fmpq(int(round(float(v) * scale)), scale) if abs(float(v)) < 1e15 else v
+                                for v in point))
+    vals = _constraint_values(region, _hidden_values(net, region.local, candidates), neurons)
+    for col, cand in enumerate(candidates):
+        if all(row[col] > 0 for row in vals):
+            return cand
+    return point
+
+
+def _classify(net: Network, region: Region, basis) -> list[tuple[int, tuple, tuple]]:
     """Facets (representative neuron, group function, witness point); fills region.redundant.
 
     Floats propose (all facets at once by polarity), exact checks dispose: a proposed facet
@@ -128,11 +164,12 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple]]:
         groups.setdefault(canonical_key(a, c), []).append((neuron, a, c))
     keys = list(groups)
     reps = [(groups[k][0][1], groups[k][0][2]) for k in keys]
+    rep_neurons = [groups[k][0][0] for k in keys]
     m = len(reps)
     x0 = region.interior_point
     witness: dict[int, tuple] = {}
     if m:
-        g0 = values_at(reps, x0)
+        g0 = [v[0] for v in _constraint_values(region, _hidden_values(net, region.local, [x0]), rep_neurons)]
         A = np.array([float(v) for a, _ in reps for v in a]).reshape(m, len(x0))
         polar: list = []
         proposals = propose_facets(A, np.array([float(v) for v in g0]), basis, polar) or {}
@@ -141,7 +178,8 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple]]:
             x = [xi + q_from_float_nice(yi) for xi, yi in zip(x0, y)]
             candidates.append((i, project_onto(x, reps[i])))
         if candidates:
-            vals = values_matrix(reps, [p for _, p in candidates])
+            vals = _constraint_values(region, _hidden_values(net, region.local, [p for _, p in candidates]),
+                                      rep_neurons)
             for col, (i, p) in enumerate(candidates):
                 if all(vals[j][col] > 0 for j in range(m) if j != i):
                     witness[i] = tuple(p)
@@ -151,15 +189,21 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple]]:
     facet_reps = [reps[f] for f in facet_order]
     position = {f: k for k, f in enumerate(facet_order)}
     hull_supports = supports_of_redundant(polar[0] if m and polar else None, undecided)
+    by_support: dict[tuple, list[int]] = {}  # constraints read off the same hull facet: one exact solve
     for i in undecided:
-        cert = None
         support = hull_supports.get(i)
         if support is not None and all(f in position for f in support):
-            cert = farkas_on_support(reps[i], facet_reps, [position[f] for f in support], True)
-        if cert is None:
+            by_support.setdefault(tuple(position[f] for f in support), []).append(i)
+    for support, members in by_support.items():
+        certs = farkas_on_support_many([reps[i] for i in members], facet_reps, list(support), True)
+        for i, cert in zip(members, certs):
+            if cert is not None:
+                redundant[i] = (list(facet_order), cert)
+    for i in undecided:
+        if i not in redundant:
             cert = farkas_guess(reps[i], facet_reps, at=x0)
-        if cert is not None:
-            redundant[i] = (list(facet_order), cert)
+            if cert is not None:
+                redundant[i] = (list(facet_order), cert)
     for i in undecided:
         if i in redundant:
             continue
@@ -219,7 +263,7 @@ def explore(net: Network, *, max_regions: int | None = None, timeout: float | No
             raise LimitReached(f"stopped after {timeout:g} s with {done} regions processed and "
                                f"{len(regions)} found", done, len(regions))
         region = regions[done]
-        for neuron, (a, c), p, group_size in _classify(region, basis):
+        for neuron, (a, c), p, group_size in _classify(net, region, basis):
             outward = tuple(-v for v in a)
             if group_size == 1 and not region.has_zero:
                 # only neurons vanishing at p can change state just past it; here that is this
@@ -232,11 +276,16 @@ def explore(net: Network, *, max_regions: int | None = None, timeout: float | No
             if nid is None:
                 local = local or net.local_affine(pattern)
                 cons, _, _ = constraints_of(net, local)
-                eps = step_inside([(ca, cc) for _, ca, cc in cons], p, outward)
+                across = Region(-1, pattern, p, local)
+                neurons = [n for n, _, _ in cons]
+                eps = step_from_values(
+                    [v[0] for v in _constraint_values(across, _hidden_values(net, local, [p]), neurons)],
+                    [v[0] for v in _constraint_values(across, _hidden_values(net, local, [outward], False), neurons)])
                 if eps is None:  # the neighbour rule guarantees a step; anything else is a bug
                     raise AssertionError(f"no interior point across the facet of neuron {neuron} "
                                          f"of region {region.id}")
-                point = tuple(pi + eps * ni for pi, ni in zip(p, outward))
+                point = _simpler_interior_point(net, across, neurons,
+                                                tuple(pi + eps * ni for pi, ni in zip(p, outward)))
                 nid = add_region(pattern, point, local)
             region.facets.append(Facet(neuron, p, nid, outward))
         done += 1

@@ -24,7 +24,7 @@ from flint import fmpq, fmpq_mat
 from ..numbers import q_from_float
 from .lp import float_lp_free, lp_free
 
-__all__ = ["Affine", "canonical_key", "facet_witness", "farkas_certificate", "farkas_guess", "farkas_on_support", "step_inside",
+__all__ = ["Affine", "canonical_key", "facet_witness", "farkas_certificate", "farkas_guess", "farkas_on_support", "farkas_on_support_many", "step_inside", "step_from_values",
            "dot", "values_at", "values_matrix", "strictly_inside", "project_onto", "q_from_float_nice"]
 
 Affine = tuple  # (a: tuple[fmpq, ...], c: fmpq): the function x -> a . x + c
@@ -76,10 +76,16 @@ def step_inside(rows: Sequence[Affine], p: Sequence[fmpq], direction: Sequence[f
     Rows that vanish at p must increase along ``direction``; returns None if one does not.
     The step is half the distance to the nearest constraint that decreases, capped.
     """
-    vals = values_at(rows, p)
+    return step_from_values(values_at(rows, p), [dot(a, direction) for a, _ in rows], cap)
+
+
+def step_from_values(values: Sequence[fmpq], slopes: Sequence[fmpq], cap: fmpq = fmpq(1)) -> fmpq | None:
+    """``step_inside`` from the constraints' values at p and slopes along the direction.
+
+    The step is a power of two (small numbers downstream), at most half the distance allowed.
+    """
     best = cap * 2
-    for (a, _), v in zip(rows, vals):
-        slope = dot(a, direction)
+    for v, slope in zip(values, slopes):
         if v == 0:
             if slope <= 0:
                 return None
@@ -89,7 +95,12 @@ def step_inside(rows: Sequence[Affine], p: Sequence[fmpq], direction: Sequence[f
             bound = v / -slope
             if bound < best:
                 best = bound
-    return best / 2
+    step = fmpq(1)
+    while step > best / 2:
+        step /= 2
+    while step * 2 <= best / 2:
+        step *= 2
+    return step
 
 
 def _nice(x: float, max_den: int) -> fmpq:
@@ -119,17 +130,24 @@ def values_matrix(rows: Sequence[Affine], points: Sequence[Sequence[fmpq]]) -> l
 
 
 def project_onto(point, target: Affine) -> list[fmpq]:
-    """The orthogonal projection of a point onto the hyperplane target = 0 (exact)."""
+    """A point of the hyperplane target = 0 near the given one (exact)."""
     return _project(point, target)
 
 
-def _project(point: Sequence[fmpq], target: Affine) -> list[fmpq]:
+def _project(point, target: Affine) -> list[fmpq]:
+    """Move the point onto target = 0 along the coordinate where target's gradient is largest.
+
+    Moving one coordinate (rather than projecting orthogonally, which divides by |a|^2)
+    keeps the point's denominators small, and every later computation cheaper.
+    """
     a, c = target
     g = dot(a, point) + c
     if g == 0:
         return list(point)
-    k = g / dot(a, a)
-    return [x - k * ai for x, ai in zip(point, a)]
+    j = max(range(len(a)), key=lambda i: abs(a[i]))
+    out = list(point)
+    out[j] = out[j] - g / a[j]
+    return out
 
 
 def _tight_and_others_strict(point, target: Affine, others: Sequence[Affine]) -> bool:
@@ -235,25 +253,38 @@ def farkas_guess(target: Affine, basis: Sequence[Affine], at: Sequence[fmpq] | N
 
 def farkas_on_support(target: Affine, basis: Sequence[Affine], support: list[int], with_mu: bool):
     """Solve the Farkas identity exactly with only the given multipliers nonzero (mu too if with_mu)."""
-    a_t, c_t = target
-    d, k = len(a_t), len(basis)
+    return farkas_on_support_many([target], basis, support, with_mu)[0]
+
+
+def farkas_on_support_many(targets: Sequence[Affine], basis: Sequence[Affine], support: list[int],
+                           with_mu: bool) -> list:
+    """``farkas_on_support`` for several targets at once: one exact solve with many right-hand sides.
+
+    Returns, per target, (lambda, mu) when the exact solution on the support is an exact,
+    nonnegative Farkas certificate, else None.
+    """
+    if not targets:
+        return []
+    d, k = len(targets[0][0]), len(basis)
     cols = [list(basis[i][0]) + [basis[i][1]] for i in support] + ([[fmpq(0)] * d + [fmpq(1)]] if with_mu else [])
     if not cols:
-        return None
+        return [None] * len(targets)
     n = len(cols)
     M = fmpq_mat(d + 1, n, [cols[j][r] for r in range(d + 1) for j in range(n)])
-    rhs = fmpq_mat(d + 1, 1, list(a_t) + [c_t])
+    R = fmpq_mat(d + 1, len(targets), [(t[0][r] if r < d else t[1]) for r in range(d + 1) for t in targets])
     try:
-        sol = (M.transpose() * M).solve(M.transpose() * rhs)
+        X = (M.transpose() * M).solve(M.transpose() * R)
     except ZeroDivisionError:
-        return None
-    if M * sol != rhs:
-        return None
-    values = [sol[j, 0] for j in range(n)]
-    if any(v < 0 for v in values):
-        return None
-    lam_full = [fmpq(0)] * k
-    for j, i in enumerate(support):
-        lam_full[i] = values[j]
-    mu = values[-1] if with_mu else fmpq(0)
-    return lam_full, mu
+        return [None] * len(targets)
+    fits = M * X
+    out = []
+    for t in range(len(targets)):
+        values = [X[j, t] for j in range(n)]
+        if any(fits[r, t] != R[r, t] for r in range(d + 1)) or any(v < 0 for v in values):
+            out.append(None)
+            continue
+        lam_full = [fmpq(0)] * k
+        for j, i in enumerate(support):
+            lam_full[i] = values[j]
+        out.append((lam_full, values[-1] if with_mu else fmpq(0)))
+    return out
