@@ -66,8 +66,11 @@ class Region:
     has_zero: bool = False  # some neuron is constant zero on the region
 
     def output_gradient(self, k: int) -> tuple:
-        G, _ = self.local.output
-        return tuple(G[k, j] for j in range(G.ncols()))
+        cache = self.__dict__.setdefault("_gradients", {})
+        if k not in cache:  # bends ask for it once per facet
+            G, _ = self.local.output
+            cache[k] = tuple(G[k, j] for j in range(G.ncols()))
+        return cache[k]
 
     def output_offset(self, k: int) -> fmpq:
         return self.local.output[1][k, 0]
