@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Callable
 
 from ..checker import CertificateError
 from ..network import FormatError, Network, NetworkError, load
@@ -186,12 +185,6 @@ def cmd_regions(args) -> int:
     return EXIT_YES
 
 
-def _not_implemented(name: str) -> Callable:
-    def run(args) -> int:
-        raise UsageError(f"'exactconvex {name}' is not implemented yet.")
-    return run
-
-
 # ----- parser -----------------------------------------------------------------------------
 
 def _add_bounds(s) -> None:
@@ -236,12 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     conditions_cmd.add_parser(sub)
 
-    for name, help_text in [("equiv", "decide whether two networks compute the same function"),
-                            ("to-icnn", "convert a convex one-hidden-layer network to an ICNN"),
-                            ("counterexample", "search for convex networks no ICNN of the architecture computes")]:
-        s = sub.add_parser(name, help=help_text)
-        s.add_argument("args", nargs="*")
-        s.set_defaults(run=_not_implemented(name))
+    from . import icnn_cmds
+
+    icnn_cmds.add_parsers(sub)
     return p
 
 

@@ -1,0 +1,218 @@
+"""The commands ``equiv``, ``to-icnn`` and ``counterexample`` (contract: ``shared/spec/cli.md``).
+
+Exit codes: 0 = yes (equivalent / converted / counterexample found), 1 = no (the networks
+differ / the network is not convex / nothing found within the budget), 2 = unusable input.
+Every certificate is checked by the independent checker before it is written.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+EXIT_YES, EXIT_NO = 0, 1
+
+
+def _usage(message: str):
+    from .main import UsageError
+
+    return UsageError(message)
+
+
+def _point(p) -> str:
+    return "(" + ", ".join(str(v) for v in p) + ")"
+
+
+def _write_certificate(cert: dict, path: str, compact: bool = False) -> dict:
+    """Check ``cert`` with the independent checker, then write it; returns a small report."""
+    from ..checker import verify as verify_certificate
+
+    t0 = time.perf_counter()
+    result = verify_certificate(cert)
+    seconds = time.perf_counter() - t0
+    if not result.valid:  # never hand out a certificate the checker rejects
+        raise _usage(f"internal error: the certificate for {path} does not verify ({result.reason}); "
+                     "please report these networks")
+    text = json.dumps(cert, separators=(",", ":")) if compact else json.dumps(cert, indent=1)
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    except OSError as exc:
+        raise _usage(f"cannot write {path}: {exc.strerror}") from None
+    return {"path": path, "bytes": len(text) + 1, "valid": True, "verify_seconds": round(seconds, 6)}
+
+
+# ----- equiv --------------------------------------------------------------------------------------
+
+def run_equiv(args) -> int:
+    from ..graph import LimitReached
+    from ..icnn import equivalent
+    from .main import Progress, _bounds, _load
+
+    f, g = _load(args.f), _load(args.g)
+    if f.input_dim != g.input_dim:
+        raise _usage(f"the networks have different input dimensions ({f.input_dim} and {g.input_dim})")
+    if f.num_outputs != g.num_outputs:
+        raise _usage(f"the networks have different numbers of outputs ({f.num_outputs} and {g.num_outputs})")
+    progress = Progress(not args.quiet)
+    try:
+        r = equivalent(f, g, certificate=args.cert is not None, progress=progress, **_bounds(args))
+    except LimitReached as exc:
+        raise _usage(f"no verdict: {exc}. Nothing was proven; raise the bound to go further.") from None
+    finally:
+        progress.close()
+    report = {"equivalent": r.equivalent, "regions": r.regions, "seconds": round(r.seconds, 6)}
+    if not r.equivalent:
+        report.update({"point": [str(v) for v in r.point], "output": r.output,
+                       "f": str(r.f_value), "g": str(r.g_value)})
+    elif args.cert is not None:
+        report["certificate"] = _write_certificate(r.certificate, args.cert)
+    if args.json:
+        print(json.dumps(report))
+    elif r.equivalent:
+        print(f"equivalent: f and g compute the same function on all of R^{f.input_dim} "
+              f"(f - g is 0 on each of the {r.regions} regions of its region graph)")
+        if "certificate" in report:
+            print(f"certificate: {args.cert} ({report['certificate']['bytes']} bytes, verified)")
+    else:
+        print(f"NOT equivalent: at x = {_point(r.point)}, output {r.output}: f(x) = {r.f_value}, "
+              f"g(x) = {r.g_value} (exact)")
+        if args.cert is not None:
+            print(f"no certificate written to {args.cert}: the differing point above is the proof")
+    return EXIT_YES if r.equivalent else EXIT_NO
+
+
+# ----- to-icnn ------------------------------------------------------------------------------------
+
+def run_to_icnn(args) -> int:
+    from ..graph import LimitReached
+    from ..icnn import NotConvexError, to_icnn
+    from ..network import save_json
+    from .main import _bounds, _load, _witness_text
+
+    net = _load(args.network)
+    if net.depth != 2:
+        raise _usage(f"to-icnn needs a network with exactly one hidden layer (this one has {net.depth - 1})")
+    t0 = time.perf_counter()
+    try:
+        conv = to_icnn(net, certificate=True, **_bounds(args))
+    except NotConvexError as exc:
+        from ..decide import witness_json
+
+        w = witness_json(exc.witness)
+        if args.json:
+            print(json.dumps({"convex": False, "witness": w}))
+        else:
+            print(f"NOT convex, so no ICNN computes it; witness, checked by exact evaluation: {_witness_text(w)}")
+        return EXIT_NO
+    except LimitReached as exc:
+        raise _usage(f"no proof of equality: {exc}") from None
+    icnn = conv.network
+    try:
+        save_json(icnn, args.output)
+    except OSError as exc:
+        raise _usage(f"cannot write {args.output}: {exc.strerror}") from None
+    report = {"convex": True, "output": args.output, "width": icnn.hidden_widths[0], "icnn": icnn.is_icnn(),
+              "equivalent": conv.equivalence.equivalent, "regions": conv.equivalence.regions,
+              "seconds": round(time.perf_counter() - t0, 6)}
+    if args.cert is not None:
+        report["certificate"] = _write_certificate(conv.certificate, args.cert)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"wrote {args.output}: an ICNN of width {report['width']} (output weights >= 0, the affine part "
+              f"through the input skip), equal to the network on all of R^{net.input_dim} "
+              f"(checked on the {report['regions']} regions of their difference)")
+        if args.cert is not None:
+            print(f"certificate of equality: {args.cert} ({report['certificate']['bytes']} bytes, verified)")
+    return EXIT_YES
+
+
+# ----- counterexample -----------------------------------------------------------------------------
+
+def _arch(text: str) -> list[int]:
+    try:
+        arch = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise _usage(f"--arch {text!r}: expected comma-separated widths such as 1,3,2,1") from None
+    if len(arch) < 3 or any(n < 1 for n in arch):
+        raise _usage(f"--arch {text}: expected 1,n1,...,nk,1 with positive widths")
+    if arch[0] != 1 or arch[-1] != 1:
+        raise _usage(f"--arch {text}: the search is over one input and one output (1,n1,...,nk,1); a line "
+                     "restriction of any network is such a network, so this covers every input dimension")
+    return arch
+
+
+def run_counterexample(args) -> int:
+    from ..icnn import not_representable_certificate, search_counterexample
+
+    arch = _arch(args.arch)
+    if args.budget <= 0:
+        raise _usage("--budget must be a positive number of seconds")
+    res = search_counterexample(arch, seed=args.seed, budget=args.budget, skips=args.skips,
+                                grid_max=args.grid_max)
+    report = res.summary()
+    if res.found:
+        note = (f"found by the {res.phase} phase of `exactconvex counterexample --arch {args.arch} --skips "
+                f"{args.skips} --seed {args.seed}` in {res.seconds:.2f} s")
+        cert = not_representable_certificate(res.network)
+        cert["search"] = note
+        report["certificate"] = _write_certificate(cert, args.output)
+    if args.json:
+        print(json.dumps(report))
+    elif res.found:
+        print(f"counterexample for hidden widths {tuple(res.widths[1:-1])} (skips: {args.skips}): a convex network "
+              f"with {res.kinks} kinks on a line, more than the ICNN bound {res.bound}; found in "
+              f"{res.seconds:.2f} s ({res.phase} phase, {res.screened} candidates screened)")
+        print(f"certificate: {args.output} ({report['certificate']['bytes']} bytes, verified)")
+    else:
+        print(res.note)
+    return EXIT_YES if res.found else EXIT_NO
+
+
+# ----- registration -------------------------------------------------------------------------------
+
+def add_parsers(subparsers) -> None:
+    """Register ``equiv``, ``to-icnn`` and ``counterexample`` on an argparse subparsers object."""
+    from .main import _add_bounds
+
+    s = subparsers.add_parser("equiv", help="decide whether two networks compute the same function",
+                              description="Decide exactly whether F and G compute the same function on all of "
+                                          "R^d. Exit 0 if they do, 1 if not (a rational point where they differ "
+                                          "is printed), 2 if unusable.")
+    s.add_argument("f", metavar="F")
+    s.add_argument("g", metavar="G")
+    s.add_argument("--cert", metavar="OUT.json", help="when equivalent, write a certificate (claim equivalent)")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_bounds(s)
+    s.set_defaults(run=run_equiv)
+
+    s = subparsers.add_parser("to-icnn", help="convert a convex one-hidden-layer network to an ICNN",
+                              description="Write an ICNN of the same width (output weights >= 0, the affine part "
+                                          "through the input skip) computing exactly the same function, proven "
+                                          "by the equivalence check. Exit 0 on success, 1 if the network is not "
+                                          "convex (with a witness), 2 if unusable or not one hidden layer.")
+    s.add_argument("network", metavar="NET")
+    s.add_argument("-o", "--output", metavar="OUT", required=True, help="where to write the ICNN (JSON)")
+    s.add_argument("--cert", metavar="CERT.json", help="write the certificate of equality (claim equivalent)")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_bounds(s)
+    s.set_defaults(run=run_to_icnn)
+
+    s = subparsers.add_parser("counterexample",
+                              help="search for convex networks no ICNN of the architecture computes",
+                              description="Search small rational weights for a convex network of architecture "
+                                          "1,n1,...,nk,1 with more kinks on a line than n1 + 2(n2 + ... + nk), "
+                                          "the most any ICNN of those widths has. Exit 0 when found (certificate "
+                                          "written), 1 when not found within the budget.")
+    s.add_argument("--arch", required=True, metavar="1,N1,N2,1", help="the widths, input and output 1")
+    s.add_argument("--seed", type=int, default=0, help="random seed (default 0); the search is deterministic")
+    s.add_argument("--budget", type=float, default=60.0, metavar="SECONDS", help="time budget (default 60)")
+    s.add_argument("--skips", choices=["none", "input", "all"], default="none",
+                   help="connections of the searched networks: none (plain, default), input (the ICNN "
+                        "connections: skips from the input), all (skips from every earlier layer)")
+    s.add_argument("--grid-max", type=int, default=2_000_000, metavar="N",
+                   help="run the exhaustive {-1,0,1} grid first when it has at most N networks")
+    s.add_argument("-o", "--output", metavar="CERT", required=True, help="where to write the certificate")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.set_defaults(run=run_counterexample)

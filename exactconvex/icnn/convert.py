@@ -1,0 +1,128 @@
+"""A convex one-hidden-layer network as an ICNN of the same width.
+
+f(x) = sum_j a_j ReLU(w_j . x + b_j) + A x + c.  Group the neurons by hyperplane: in a group,
+(w_j, b_j) = c_j (u, beta) with l(x) = u . x + beta the group's canonical function (first
+nonzero entry of u equal to 1).  As ReLU(c l) = |c| ReLU(l) for c > 0 and
+ReLU(c l) = |c| (ReLU(l) - l) for c < 0,
+
+    sum_j a_j ReLU(c_j l) = S ReLU(l) - T l,   S = sum_j a_j |c_j|,  T = sum_{c_j < 0} a_j |c_j|.
+
+f is convex iff S >= 0 for every group (geometry notes, section 6).  Then new weights
+a'_j >= 0 with sum_j a'_j |c_j| = S give S ReLU(l) - T' l, and (T' - T) l goes into the
+affine part (the input skip into the output and the output bias).  The first layer is kept
+as it is; in a group whose weights are all >= 0 nothing changes, otherwise the positive
+weights are scaled by S / P (P = sum over a_j > 0 of a_j |c_j| >= S) and the negative ones
+become 0.  A constant neuron (w_j = 0) with a_j < 0 moves into the output bias.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flint import fmpq, fmpq_mat
+
+from ..network import Layer, Network, NetworkError
+
+__all__ = ["to_icnn", "icnn_weights", "NotConvexError", "Conversion"]
+
+
+class NotConvexError(ValueError):
+    """The network is not convex: no ICNN computes it.  ``witness`` proves it."""
+
+    def __init__(self, message: str, witness: dict, output: int):
+        super().__init__(message)
+        self.witness = witness
+        self.output = output
+
+
+@dataclass
+class Conversion:
+    """The result of ``to_icnn``: the ICNN and the proof that it computes the same function."""
+
+    network: Network
+    equivalence: object  # an Equivalence (with its certificate when asked for)
+
+    @property
+    def certificate(self) -> dict | None:
+        return self.equivalence.certificate if self.equivalence is not None else None
+
+
+def icnn_weights(net: Network) -> Network:
+    """The ICNN (same first layer, output weights >= 0) of a convex one-hidden-layer network.
+
+    Raises NetworkError if the network does not have exactly one hidden layer and
+    NotConvexError if an output is not convex.  No proof: see ``to_icnn``.
+    """
+    if net.depth != 2:
+        raise NetworkError(f"to_icnn needs exactly one hidden layer (this network has {net.depth - 1})")
+    from ..decide.fastpaths import one_layer
+
+    for k in range(net.num_outputs):
+        convex, witness = one_layer(net, k)
+        if not convex:
+            raise NotConvexError(f"output {k} is not convex, so no ICNN computes it", witness, k)
+    first, out = net.layers
+    d, n, m = net.input_dim, first.width, out.width
+    groups: dict[tuple, list[tuple[int, fmpq]]] = {}  # canonical (u, beta) -> [(j, c_j)]
+    constants = []
+    for j in range(n):
+        w = [first.weight[j, i] for i in range(d)]
+        c = next((v for v in w if v != 0), None)
+        if c is None:
+            constants.append(j)
+            continue
+        key = tuple(v / c for v in w) + (first.bias[j, 0] / c,)
+        groups.setdefault(key, []).append((j, c))
+    A = fmpq_mat(out.weight)
+    skip0 = fmpq_mat(out.skip[0]) if 0 in out.skip else fmpq_mat(m, d)
+    bias = fmpq_mat(out.bias)
+    for k in range(m):
+        for j in constants:
+            a = A[k, j]
+            if a < 0:  # a ReLU(b_j) is the constant a max(b_j, 0)
+                bias[k, 0] += a * max(first.bias[j, 0], fmpq(0))
+                A[k, j] = 0
+        for key, members in groups.items():
+            if all(A[k, j] >= 0 for j, _ in members):
+                continue
+            S = sum((A[k, j] * abs(c) for j, c in members), fmpq(0))
+            P = sum((A[k, j] * abs(c) for j, c in members if A[k, j] > 0), fmpq(0))
+            T = sum((A[k, j] * abs(c) for j, c in members if c < 0), fmpq(0))
+            for j, _ in members:
+                A[k, j] = A[k, j] * S / P if A[k, j] > 0 else fmpq(0)
+            T_new = sum((A[k, j] * abs(c) for j, c in members if c < 0), fmpq(0))
+            # old group = S ReLU(l) - T l, new group = S ReLU(l) - T_new l: add (T_new - T) l
+            shift = T_new - T
+            for i in range(d):
+                skip0[k, i] += shift * key[i]
+            bias[k, 0] += shift * key[d]
+    skip = {0: skip0} if any(v != 0 for v in skip0.entries()) else {}
+    return Network(d, [first, Layer(A, bias, skip)])
+
+
+def to_icnn(net: Network, *, certificate: bool = True, max_regions: int | None = None,
+            timeout: float | None = None) -> Conversion:
+    """An ICNN of the same width computing exactly the same function, with its proof.
+
+    For a convex network with one hidden layer of width n: the first layer is kept, the output
+    weights become >= 0 and the affine rest goes through the input skip into the output.  The
+    equality is then decided by ``equivalent`` (a claim "equivalent" certificate when
+    ``certificate``).  Raises NotConvexError (with ``.witness``) for a non-convex network and
+    NetworkError when the network does not have exactly one hidden layer.
+
+    Examples
+    --------
+    >>> from exactconvex import network_from_dict
+    >>> net = network_from_dict({"format": "exactconvex.network", "version": 1, "input_dim": 1,
+    ...     "layers": [{"weight": [[1], [-1]]}, {"weight": [[2, -1]]}]})   # 2 ReLU(x) - ReLU(-x)
+    >>> conv = to_icnn(net)
+    >>> conv.network.is_icnn(), conv.equivalence.equivalent
+    (True, True)
+    """
+    from .equiv import equivalent
+
+    icnn = icnn_weights(net)
+    proof = equivalent(net, icnn, certificate=certificate, max_regions=max_regions, timeout=timeout)
+    if not proof.equivalent:  # pragma: no cover - the construction is an identity
+        raise AssertionError(f"internal error: the ICNN differs from the network at {proof.point}")
+    return Conversion(icnn, proof)
