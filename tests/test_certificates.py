@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from exactconvex import Network, load, network_from_dict
 from exactconvex.checker import CertificateError, verify
 from exactconvex.decide import check
-from strategies import networks
+from strategies import networks, scaled
 
 import test_decide as cases
 
@@ -139,7 +139,7 @@ def _mutant(value, rnd: random.Random):
     return rnd.choice(choices)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(networks(d_range=(1, 2), depth_range=(2, 3), width_range=(1, 3)), st.integers(0, 2**32), st.booleans())
 def test_mutated_certificates_are_never_accepted_for_a_false_claim(net, seed, force_regions):
     v = check(net, method="regions" if force_regions else "auto", certificate=True)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from exactconvex import Network
 from exactconvex.decide import Undecided, check
 from exactconvex.graph import regions
-from strategies import networks
+from strategies import networks, scaled
 
 ALL_METHODS = ["auto", "regions"]
 
@@ -155,7 +155,7 @@ def _line_violation(network, rng, lines=6, samples=9):
     return None
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(networks(d_range=(1, 3), depth_range=(1, 4), width_range=(1, 3)), st.integers(0, 2**32))
 def test_verdict_agrees_with_exact_line_restrictions(network, seed):
     v = check(network)
@@ -167,7 +167,7 @@ def test_verdict_agrees_with_exact_line_restrictions(network, seed):
         assert violates(network, v.witness) and violates(network, r.witness)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(networks(d_range=(1, 3), depth_range=(1, 4), width_range=(1, 3)))
 def test_f_and_minus_f_both_convex_only_if_affine(network):
     both = check(network, method="regions").convex and check(network.negate(), method="regions").convex
@@ -176,13 +176,13 @@ def test_f_and_minus_f_both_convex_only_if_affine(network):
     assert both == affine
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=scaled(30), deadline=None)
 @given(networks(d_range=(1, 2), depth_range=(2, 2), width_range=(1, 4)))
 def test_one_layer_closed_form_agrees_with_regions(network):
     assert check(network, method="one-layer").convex == check(network, method="regions").convex
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(networks(d_range=(1, 3), depth_range=(1, 4), width_range=(1, 3)))
 def test_icnn_structure_is_always_convex(network):
     icnn = _abs_hidden_weights(network)

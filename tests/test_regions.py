@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from exactconvex import Network
 from exactconvex.graph import LimitReached, min_bend, negative_facets, regions, to_graphml
-from strategies import networks
+from strategies import networks, scaled
 
 
 def net(d, layers):
@@ -115,7 +115,7 @@ def test_graphml_carries_exact_strings(tmp_path):
 
 # ----- properties ---------------------------------------------------------------------------
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(networks(d_range=(1, 3), depth_range=(1, 4), width_range=(1, 3)))
 def test_graph_is_connected_and_degrees_equal_facet_counts(net):
     G = regions(net)
@@ -129,7 +129,7 @@ def test_graph_is_connected_and_degrees_equal_facet_counts(net):
     assert len({d["pattern"] for _, d in G.nodes(data=True)}) == G.number_of_nodes()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(networks(d_range=(1, 3), depth_range=(2, 4), width_range=(1, 3)), st.integers(0, 10**6))
 def test_affine_pieces_agree_with_evaluation(net, seed):
     G = regions(net)
