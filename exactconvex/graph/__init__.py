@@ -18,9 +18,12 @@ Analyses are plain functions of the graph: ``min_bend``, ``negative_facets``,
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from ..network import Network
+if TYPE_CHECKING:  # networkx is imported where a graph is built, not at CLI start-up
+    import networkx as nx
+
 from .explore import (Arrangement, LimitReached, Region, bend, check_witness, edge_normal, explore,
                       switching_neurons, violation_witness)
 
@@ -28,8 +31,10 @@ __all__ = ["regions", "graph_from_arrangement", "explore", "Arrangement", "Limit
            "negative_facets", "to_graphml", "check_witness", "violation_witness"]
 
 
-def graph_from_arrangement(arr: Arrangement, output: int = 0) -> nx.Graph:
+def graph_from_arrangement(arr: Arrangement, output: int = 0) -> "nx.Graph":
     """The region graph of one output, from an explored arrangement."""
+    import networkx as nx
+
     net = arr.network
     G = nx.Graph(network=net, output=output, input_dim=net.input_dim, seconds=arr.seconds)
     for r in arr.regions:
@@ -53,7 +58,7 @@ def graph_from_arrangement(arr: Arrangement, output: int = 0) -> nx.Graph:
 
 
 def regions(net: Network, output: int = 0, *, max_regions: int | None = None, timeout: float | None = None,
-            progress=None) -> nx.Graph:
+            progress=None) -> "nx.Graph":
     """The exact region adjacency graph of output ``output`` of ``net`` on all of R^d.
 
     Parameters
@@ -78,19 +83,21 @@ def regions(net: Network, output: int = 0, *, max_regions: int | None = None, ti
                                   output)
 
 
-def min_bend(G: nx.Graph):
+def min_bend(G: "nx.Graph"):
     """The smallest facet bend, or None when there is no facet."""
     bends = [b for _, _, b in G.edges(data="bend")]
     return min(bends) if bends else None
 
 
-def negative_facets(G: nx.Graph) -> list:
+def negative_facets(G: "nx.Graph") -> list:
     """Edges (u, v) whose bend is < 0: each one is a proven concave kink."""
     return [(u, v) for u, v, b in G.edges(data="bend") if b < 0]
 
 
-def to_graphml(G: nx.Graph, path) -> None:
+def to_graphml(G: "nx.Graph", path) -> None:
     """Write GraphML with every exact value as a string (rationals as "p/q")."""
+    import networkx as nx
+
     H = nx.Graph()
 
     def text(v):
