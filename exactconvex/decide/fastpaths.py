@@ -20,7 +20,7 @@ from ..graph import check_witness
 from ..network import Network
 from ..polyhedra import dot
 
-__all__ = ["icnn_structure", "one_layer", "one_layer_groups", "search_violation"]
+__all__ = ["icnn_structure", "one_layer", "one_layer_groups", "hyperplane_groups", "search_violation"]
 
 
 def icnn_structure(net: Network, k: int) -> bool:
@@ -36,20 +36,29 @@ def icnn_structure(net: Network, k: int) -> bool:
     return True
 
 
+def hyperplane_groups(net: Network) -> tuple[dict[tuple, list[tuple[int, fmpq]]], list[int]]:
+    """First-layer neurons grouped by hyperplane: canonical (u, beta) -> [(j, c_j)] with
+    (w_j, b_j) = c_j (u, beta) and u's first nonzero entry 1 (so opposite neurons share a
+    group, c_j < 0); and the constant neurons (w_j = 0), which carry no kink."""
+    W, b = net.layers[0].weight, net.layers[0].bias
+    d = net.input_dim
+    groups: dict[tuple, list[tuple[int, fmpq]]] = {}
+    constants = []
+    for j in range(W.nrows()):
+        w = [W[j, i] for i in range(d)]
+        c = next((v for v in w if v != 0), None)
+        if c is None:
+            constants.append(j)
+            continue
+        groups.setdefault(tuple(v / c for v in w) + (b[j, 0] / c,), []).append((j, c))
+    return groups, constants
+
+
 def one_layer_groups(net: Network, k: int) -> dict[tuple, fmpq]:
     """For one hidden layer: canonical hyperplane key -> sum_j a_j |c_j| over its neurons."""
-    W, b = net.layers[0].weight, net.layers[0].bias
     v = net.layers[1].weight
-    d = net.input_dim
-    sums: dict[tuple, fmpq] = {}
-    for j in range(W.nrows()):
-        w = tuple(W[j, c] for c in range(d))
-        if all(x == 0 for x in w):
-            continue  # a constant neuron: no kink
-        c = next(x for x in w if x != 0)  # (w, b) = c * key: opposite neurons share a key
-        key = tuple(x / c for x in w) + (b[j, 0] / c,)
-        sums[key] = sums.get(key, fmpq(0)) + v[k, j] * abs(c)
-    return sums
+    groups, _ = hyperplane_groups(net)
+    return {key: sum((v[k, j] * abs(c) for j, c in members), fmpq(0)) for key, members in groups.items()}
 
 
 def one_layer(net: Network, k: int):

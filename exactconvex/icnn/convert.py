@@ -55,24 +55,15 @@ def icnn_weights(net: Network) -> Network:
     """
     if net.depth != 2:
         raise NetworkError(f"to_icnn needs exactly one hidden layer (this network has {net.depth - 1})")
-    from ..decide.fastpaths import one_layer
+    from ..decide.fastpaths import hyperplane_groups, one_layer
 
     for k in range(net.num_outputs):
         convex, witness = one_layer(net, k)
         if not convex:
             raise NotConvexError(f"output {k} is not convex, so no ICNN computes it", witness, k)
     first, out = net.layers
-    d, n, m = net.input_dim, first.width, out.width
-    groups: dict[tuple, list[tuple[int, fmpq]]] = {}  # canonical (u, beta) -> [(j, c_j)]
-    constants = []
-    for j in range(n):
-        w = [first.weight[j, i] for i in range(d)]
-        c = next((v for v in w if v != 0), None)
-        if c is None:
-            constants.append(j)
-            continue
-        key = tuple(v / c for v in w) + (first.bias[j, 0] / c,)
-        groups.setdefault(key, []).append((j, c))
+    d, m = net.input_dim, out.width
+    groups, constants = hyperplane_groups(net)  # canonical (u, beta) -> [(j, c_j)]
     A = fmpq_mat(out.weight)
     skip0 = fmpq_mat(out.skip[0]) if 0 in out.skip else fmpq_mat(m, d)
     bias = fmpq_mat(out.bias)
