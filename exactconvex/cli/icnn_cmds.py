@@ -24,22 +24,9 @@ def _point(p) -> str:
 
 
 def _write_certificate(cert: dict, path: str, compact: bool = False) -> dict:
-    """Check ``cert`` with the independent checker, then write it; returns a small report."""
-    from ..checker import verify as verify_certificate
+    from .main import write_certificate
 
-    t0 = time.perf_counter()
-    result = verify_certificate(cert)
-    seconds = time.perf_counter() - t0
-    if not result.valid:  # never hand out a certificate the checker rejects
-        raise _usage(f"internal error: the certificate for {path} does not verify ({result.reason}); "
-                     "please report these networks")
-    text = json.dumps(cert, separators=(",", ":")) if compact else json.dumps(cert, indent=1)
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-    except OSError as exc:
-        raise _usage(f"cannot write {path}: {exc.strerror}") from None
-    return {"path": path, "bytes": len(text) + 1, "valid": True, "verify_seconds": round(seconds, 6)}
+    return write_certificate(cert, path, compact)
 
 
 # ----- equiv --------------------------------------------------------------------------------------

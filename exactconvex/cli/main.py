@@ -93,6 +93,30 @@ def _bounds(args) -> dict:
     return {"max_regions": args.max_regions, "timeout": args.timeout}
 
 
+def write_certificate(cert: dict, path: str, compact: bool = False) -> dict:
+    """Check ``cert`` with the independent checker, then write it; returns a small report.
+
+    A certificate the checker rejects is never handed out (that would be a bug: exit 2).
+    """
+    import time
+
+    from ..checker import verify
+
+    t0 = time.perf_counter()
+    result = verify(cert)
+    seconds = time.perf_counter() - t0
+    if not result.valid:
+        raise UsageError(f"internal error: the certificate for {path} does not verify ({result.reason}); "
+                         "please report this input")
+    text = json.dumps(cert, separators=(",", ":")) if compact else json.dumps(cert, indent=1)
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    except OSError as exc:
+        raise UsageError(f"cannot write the certificate to {path}: {exc.strerror}") from None
+    return {"path": path, "bytes": len(text) + 1, "valid": True, "verify_seconds": round(seconds, 6)}
+
+
 def _witness_text(w: dict) -> str:
     pt = lambda p: "(" + ", ".join(str(v) for v in p) + ")"
     return (f"output {w['output']}: f(lambda x + (1 - lambda) y) > lambda f(x) + (1 - lambda) f(y) "
@@ -125,21 +149,7 @@ def cmd_check(args) -> int:
     if verdict.witness is not None:
         report["witness"] = witness_json(verdict.witness)
     if args.cert is not None:
-        from ..checker import verify
-
-        text = json.dumps(verdict.certificate, indent=1)
-        try:
-            with open(args.cert, "w", encoding="utf-8") as fh:
-                fh.write(text + "\n")
-        except OSError as exc:
-            raise UsageError(f"cannot write the certificate to {args.cert}: {exc.strerror}") from None
-        t1 = time.perf_counter()
-        result = verify(verdict.certificate)
-        report["certificate"] = {"path": args.cert, "bytes": len(text) + 1, "valid": result.valid,
-                                 "verify_seconds": round(time.perf_counter() - t1, 6)}
-        if not result.valid:  # never hand out a certificate the checker rejects
-            raise UsageError(f"internal error: the certificate written to {args.cert} does not verify "
-                             f"({result.reason}); please report this network")
+        report["certificate"] = write_certificate(verdict.certificate, args.cert)
     if args.json:
         print(json.dumps(report))
     else:
