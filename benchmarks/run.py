@@ -2,8 +2,8 @@
 
 Run from the repository root (in the venv):
 
-    python benchmarks/run.py            # the full grid (about 10-20 minutes on 2 cores)
-    python benchmarks/run.py --quick    # about a minute
+    python benchmarks/run.py            # the full grid (about 5 minutes on 2 cores)
+    python benchmarks/run.py --quick    # a few seconds
 
 Prints one table for decisions (auto method, exact witness included) and one for full
 certification of the ICNN versions (region graph, certificate, then the independent checker),
