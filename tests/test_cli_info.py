@@ -200,3 +200,29 @@ def test_ci_runs_exactly_the_readme_test_command():
     commands = [c.strip() for c in re.findall(r"```bash\n(.*?)```", readme, re.S) if "pytest" in c]
     assert len(commands) == 1, "README must hold exactly one test command"
     assert commands[0] in [line.strip() for line in ci.splitlines()]
+
+
+def test_internal_errors_are_reported_without_a_traceback(monkeypatch, capsys):
+    from exactconvex.cli import main as cli
+
+    def broken(args):
+        raise AssertionError("an impossible case")
+
+    parser = cli.build_parser()
+    monkeypatch.setattr(cli, "build_parser", lambda: _with_run(parser, broken))
+    monkeypatch.delenv("EXACTCONVEX_DEBUG", raising=False)
+    assert cli.main(["info", "x.json"]) == 2
+    err = capsys.readouterr().err
+    assert "internal error" in err and "impossible case" in err and "Traceback" not in err
+
+
+def _with_run(parser, run):
+    parse = parser.parse_args
+
+    def parse_args(argv=None):
+        args = parse(argv)
+        args.run = run
+        return args
+
+    parser.parse_args = parse_args
+    return parser

@@ -258,3 +258,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_UNUSABLE
     except BrokenPipeError:
         return EXIT_YES
+    except MemoryError:
+        print("exactconvex: out of memory; bound the work with --max-regions or --timeout", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except Exception as exc:  # a bug: say so plainly; EXACTCONVEX_DEBUG=1 shows the traceback
+        import os
+
+        if os.environ.get("EXACTCONVEX_DEBUG"):
+            raise
+        print(f"exactconvex: internal error ({type(exc).__name__}: {exc}). No verdict was given. "
+              "Please report this input; set EXACTCONVEX_DEBUG=1 to see the traceback.", file=sys.stderr)
+        return EXIT_UNUSABLE
