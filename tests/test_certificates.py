@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exactconvex import Network, load, network_from_dict
+from exactconvex import load, network_from_dict
 from exactconvex.checker import CertificateError, verify
 from exactconvex.decide import check
 from strategies import networks, scaled

@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import pytest
 from flint import fmpq
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exactconvex import Network

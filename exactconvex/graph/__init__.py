@@ -24,7 +24,7 @@ from ..network import Network
 if TYPE_CHECKING:  # networkx is imported where a graph is built, not at CLI start-up
     import networkx as nx
 
-from .explore import (Arrangement, LimitReached, Region, bend, check_witness, edge_normal, explore,
+from .explore import (Arrangement, LimitReached, bend, check_witness, edge_normal, explore,
                       switching_neurons, violation_witness)
 
 __all__ = ["regions", "graph_from_arrangement", "explore", "Arrangement", "LimitReached", "min_bend",

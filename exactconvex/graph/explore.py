@@ -30,7 +30,7 @@ import numpy as np
 
 from ..polyhedra import (canonical_key, dot, facet_witness, farkas_certificate, farkas_guess, farkas_on_support_many,
                          project_onto, step_from_values,
-                         q_from_float_nice, step_inside, values_at, values_matrix)
+                         q_from_float_nice, step_inside, values_at)
 from ..polyhedra.polar import propose_facets, span_basis, supports_of_redundant
 
 

@@ -25,7 +25,7 @@ from ..numbers import q_from_float
 from .lp import float_lp_free, lp_free
 
 __all__ = ["Affine", "canonical_key", "facet_witness", "farkas_certificate", "farkas_guess", "farkas_on_support", "farkas_on_support_many", "step_inside", "step_from_values",
-           "dot", "values_at", "values_matrix", "strictly_inside", "project_onto", "q_from_float_nice"]
+           "dot", "values_at", "strictly_inside", "project_onto", "q_from_float_nice"]
 
 Affine = tuple  # (a: tuple[fmpq, ...], c: fmpq): the function x -> a . x + c
 
@@ -120,15 +120,6 @@ def q_from_float_nice(x: float) -> fmpq:
     return fmpq(int(round(x * 1048576)), 1048576) if abs(x) < 1e12 else q_from_float(x)
 
 
-def values_matrix(rows: Sequence[Affine], points: Sequence[Sequence[fmpq]]) -> list[list[fmpq]]:
-    """vals[i][k] = rows[i] at points[k], exactly, with one matrix product."""
-    d = len(points[0])
-    A = fmpq_mat(len(rows), d, [v for a, _ in rows for v in a])
-    X = fmpq_mat(d, len(points), [p[r] for r in range(d) for p in points])
-    V = A * X
-    return [[V[i, k] + rows[i][1] for k in range(len(points))] for i in range(len(rows))]
-
-
 def project_onto(point, target: Affine) -> list[fmpq]:
     """A point of the hyperplane target = 0 near the given one (exact)."""
     return _project(point, target)
@@ -148,11 +139,6 @@ def _project(point, target: Affine) -> list[fmpq]:
     out = list(point)
     out[j] = out[j] - g / a[j]
     return out
-
-
-def _tight_and_others_strict(point, target: Affine, others: Sequence[Affine]) -> bool:
-    a, c = target
-    return dot(a, point) + c == 0 and strictly_inside(others, point)
 
 
 def facet_witness(target: Affine, others: Sequence[Affine], hint: Sequence[fmpq] | None = None,
