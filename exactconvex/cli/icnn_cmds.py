@@ -19,10 +19,6 @@ def _usage(message: str):
     return UsageError(message)
 
 
-def _point(p) -> str:
-    return "(" + ", ".join(str(v) for v in p) + ")"
-
-
 def _write_certificate(cert: dict, path: str, compact: bool = False) -> dict:
     from .main import write_certificate
 
@@ -34,7 +30,7 @@ def _write_certificate(cert: dict, path: str, compact: bool = False) -> dict:
 def run_equiv(args) -> int:
     from ..graph import LimitReached
     from ..icnn import equivalent
-    from .main import Progress, _bounds, _load
+    from .main import Progress, _bounds, _load, point_text
 
     f, g = _load(args.f), _load(args.g)
     if f.input_dim != g.input_dim:
@@ -62,7 +58,7 @@ def run_equiv(args) -> int:
         if "certificate" in report:
             print(f"certificate: {args.cert} ({report['certificate']['bytes']} bytes, verified)")
     else:
-        print(f"NOT equivalent: at x = {_point(r.point)}, output {r.output}: f(x) = {r.f_value}, "
+        print(f"NOT equivalent: at x = {point_text(r.point)}, output {r.output}: f(x) = {r.f_value}, "
               f"g(x) = {r.g_value} (exact)")
         if args.cert is not None:
             print(f"no certificate written to {args.cert}: the differing point above is the proof")

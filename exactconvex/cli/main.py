@@ -117,8 +117,13 @@ def write_certificate(cert: dict, path: str, compact: bool = False) -> dict:
     return {"path": path, "bytes": len(text) + 1, "valid": True, "verify_seconds": round(seconds, 6)}
 
 
+def point_text(p) -> str:
+    """An exact point as "(p1, p2, ...)"."""
+    return "(" + ", ".join(str(v) for v in p) + ")"
+
+
 def _witness_text(w: dict) -> str:
-    pt = lambda p: "(" + ", ".join(str(v) for v in p) + ")"
+    pt = point_text
     return (f"output {w['output']}: f(lambda x + (1 - lambda) y) > lambda f(x) + (1 - lambda) f(y) "
             f"with x = {pt(w['x'])}, y = {pt(w['y'])}, lambda = {w['lambda']}")
 

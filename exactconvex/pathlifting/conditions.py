@@ -41,6 +41,7 @@ from flint import fmpq
 
 from ..network import Network
 from ..numbers import q_str
+from ..polyhedra import dot
 from .arch import Architecture, downstream_sum, network_value, neuron_label, neuron_latex
 
 __all__ = ["Term", "FacetRef", "Condition", "NoCondition", "ConditionReport", "ArchitectureCondition",
@@ -313,13 +314,6 @@ def _sym_q(q: fmpq):
     return sympy.Rational(int(q.p), int(q.q))
 
 
-def _dot(u, v) -> fmpq:
-    s = fmpq(0)
-    for a, b in zip(u, v):
-        s += a * b
-    return s
-
-
 def conditions(net: Network, output: int = 0, *, graph=None, max_regions: int | None = None,
                timeout: float | None = None, progress=None) -> ConditionReport:
     """The path-lifting convexity conditions realized on ``net``, decided exactly.
@@ -403,13 +397,13 @@ def conditions(net: Network, output: int = 0, *, graph=None, max_regions: int | 
         a, b = (u, v) if not graph.nodes[u]["pattern"][i1] else (v, u)  # A: the earliest switching neuron off
         pa, pb = graph.nodes[a]["pattern"], graph.nodes[b]["pattern"]
         n = grad(b, first)
-        nn = _dot(n, n)
+        nn = dot(n, n)
         terms = []
         for nu in switching:
             idx = net.neuron_index(*nu)
             sigma = pb[idx] - pa[idx]
             g = grad(b, nu)
-            gn = _dot(g, n)
+            gn = dot(g, n)
             if any(gi * nn != gn * ni for gi, ni in zip(g, n)):
                 raise AssertionError(f"the region graph's facet between regions {u} and {v}: the gradient of "
                                      f"{neuron_label(nu)} is not parallel to the facet normal")
