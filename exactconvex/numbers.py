@@ -39,6 +39,7 @@ class NumberError(ValueError):
 _INT = re.compile(r"[+-]?\d+\Z", re.ASCII)
 _FRACTION = re.compile(r"([+-]?\d+)\s*/\s*([+-]?\d+)\Z", re.ASCII)
 _DECIMAL = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\Z", re.ASCII)
+_CANONICAL = re.compile(r"(-?\d{1,4000})(?:/(\d{1,4000}))?\Z", re.ASCII)  # within int()'s digit limit
 _MAX_EXPONENT = 100_000  # 10**100000 is already absurd for a weight; refuse to build worse
 
 
@@ -73,6 +74,12 @@ def q_from_float(x: float) -> fmpq:
 
 def to_q(value: Any) -> fmpq:
     """Convert a value to an exact rational, following the rules in the module docstring."""
+    if type(value) is str:  # the form q_str writes (most numbers read back) needs no other rule
+        m = _CANONICAL.match(value)
+        if m:
+            q = int(m.group(2) or 1)
+            if q:
+                return fmpq(int(m.group(1)), q)
     if isinstance(value, fmpq):
         return value
     if isinstance(value, bool) or value is None:

@@ -219,6 +219,26 @@ def test_corrupt_farkas_identity():
     invalid(regions_cert(RAMP, regions), "neuron \\[1, 1\\] is neither a listed facet nor proved redundant")
 
 
+def test_sparse_farkas_support():
+    # a "support" names the facets whose multipliers are listed; the others are 0
+    regions = copy.deepcopy(RAMP_REGIONS)
+    regions[0]["redundant"][0]["support"] = [0]
+    regions[2]["redundant"][0]["support"] = [0]
+    valid(regions_cert(RAMP, regions))
+    for support, mult, pattern in (([1], ["1"], "support \\[1\\] does not name distinct facets"),
+                                   ([0, 0], ["1", "0"], "does not name distinct facets"),
+                                   ([-1], ["1"], "does not name distinct facets"),
+                                   ([0], ["1", "0"], "2 multipliers for 1 support facets"),
+                                   ([], [], "the Farkas identity .* fails at coefficient 0")):
+        regions = copy.deepcopy(RAMP_REGIONS)
+        regions[0]["redundant"][0].update(support=support, multipliers=mult)
+        invalid(regions_cert(RAMP, regions), pattern)
+    regions = copy.deepcopy(RAMP_REGIONS)
+    regions[0]["redundant"][0].update(support=["0"])
+    with pytest.raises(CertificateError, match="support"):
+        verify(regions_cert(RAMP, regions))
+
+
 def test_interior_point_outside_or_on_boundary():
     for p in (["-1"], ["0"]):
         regions = copy.deepcopy(ABS_REGIONS)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from exactconvex import Network
 from exactconvex.graph import LimitReached, min_bend, negative_facets, regions, to_graphml
-from strategies import networks, scaled
+from strategies import networks, rationals, scaled
 
 
 def net(d, layers):
@@ -144,3 +144,40 @@ def test_affine_pieces_agree_with_evaluation(net, seed):
         pieces = [sum(g * xi for g, xi in zip(G.nodes[w]["gradient"], p)) + G.nodes[w]["offset"] for w in (u, v)]
         assert pieces[0] == pieces[1] == net.evaluate(p)[0]
     del rng
+
+
+@st.composite
+def row_families(draw):
+    """Rows of g = a.x + c over Q^d with planted positive and negative multiples, and values
+    that floats cannot hold (10^-400 underflows, 10^400 overflows) mixed in."""
+    d = draw(st.integers(1, 4))
+    value = st.one_of(rationals(extreme=True), st.sampled_from([0, Fraction(1, 10**400), -Fraction(7, 10**400),
+                                                                10**400, -(3 * 10**401)]))
+    base = draw(st.lists(st.tuples(*[value] * (d + 1)).filter(lambda r: any(r[:-1])), min_size=1, max_size=6))
+    rows = list(base)
+    for _ in range(draw(st.integers(0, 6))):
+        r = draw(st.sampled_from(base))
+        t = draw(st.one_of(st.sampled_from([Fraction(1), Fraction(10**300) / 3, Fraction(1, 10**300), -1]),
+                           st.builds(Fraction, st.integers(-10**6, 10**6).filter(bool), st.integers(1, 10**6))))
+        rows.append(tuple(v * t for v in r))
+    if draw(st.booleans()):  # a near-multiple: exact inequality hidden below float resolution
+        r = rows[0]
+        rows.append(r[:-1] + (r[-1] * (1 + Fraction(1, 2**80)) + Fraction(1, 2**200),))
+    return d, draw(st.permutations(rows))
+
+
+@settings(max_examples=scaled(150), deadline=None)
+@given(row_families())
+def test_hyperplane_groups_are_exactly_the_positive_multiples(family):
+    from exactconvex.polyhedra import canonical_key
+    from exactconvex.polyhedra.rows import Rows, hyperplane_groups
+
+    d, rows = family
+    flat = [fmpq(v.numerator, v.denominator) for r in rows for v in r]
+    groups = hyperplane_groups(Rows(d, flat))
+    expected: dict = {}
+    for i, r in enumerate(rows):
+        q = [fmpq(v.numerator, v.denominator) for v in r]
+        expected.setdefault(canonical_key(q[:-1], q[-1]), []).append(i)
+    assert sorted(map(sorted, groups)) == sorted(expected.values())
+    assert groups == sorted(groups, key=lambda g: g[0]) and all(g == sorted(g) for g in groups)

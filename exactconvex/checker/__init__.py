@@ -150,10 +150,17 @@ def _local_affine(net, on: list[list[bool]]) -> list[list[tuple]]:
     return Z
 
 
-def _vals_at(cons: dict, C: fmpq_mat, p: list) -> dict:
-    """Every constraint of a region at p, with one exact matrix product (C holds the rows of cons)."""
-    v = (C * fmpq_mat(len(p) + 1, 1, list(p) + [1])).entries()
-    return dict(zip(cons, v))
+def _values_at(C: fmpq_mat, points: list[list]) -> list[list]:
+    """Per point, the values of every row (a | c) of C at it: one exact matrix product."""
+    k, n = len(points), C.ncols()
+    e = (C * fmpq_mat(n, k, [p[t] if t < n - 1 else 1 for t in range(n) for p in points])).entries()
+    return [e[j::k] for j in range(k)]
+
+
+def _not_positive(values: list) -> list[int]:
+    """Positions of the values that are <= 0 (a rational has its numerator's sign; comparing
+    that integer is three times faster than comparing the rational)."""
+    return [t for t, v in enumerate(values) if v.p <= 0]
 
 
 def _nonconst(g: tuple) -> bool:
@@ -286,7 +293,10 @@ def _parse_graph(graph: Any) -> list[dict]:
         for i, E in enumerate(_typed(R.get("redundant", []), list, f"{w}.redundant")):
             v = f"{w}.redundant[{i}]"
             E = _typed(E, dict, v)
+            support = E.get("support")
             redundant.append({"neuron": _neuron_key(_key(E, "neuron", v), f"{v}.neuron"),
+                              "support": None if support is None else
+                              [_typed(k, int, f"{v}.support") for k in _typed(support, list, f"{v}.support")],
                               "multipliers": _nums(_key(E, "multipliers", v), f"{v}.multipliers"),
                               "constant": _num(_key(E, "constant", v), f"{v}.constant")})
         regions.append({"pattern": [_typed(s, str, f"{w}.pattern[{i}]") for i, s in enumerate(pattern)],
@@ -299,7 +309,8 @@ def _check_graph(net, regions: list[dict], outputs: list[int]) -> tuple[int, int
     """Checks 1-5 of docs/certificate-format.md; returns (regions, facets)."""
     _require(regions, "the region graph has no regions")
     widths, d = [layer.weight.nrows() for layer in net.layers[:-1]], net.input_dim
-    computed = []  # per region: ({(layer, index): constraint g >= 0}, output rows)
+    computed = []  # per region: {(layer, index): constraint g >= 0}, its keys, which g are non-constant,
+    #                output rows, the matrix of the g
     for r, R in enumerate(regions):
         pat = R["pattern"]
         _require(len(pat) == len(widths) and all(len(s) == n and set(s) <= {"0", "1"} for s, n in zip(pat, widths)),
@@ -308,36 +319,59 @@ def _check_graph(net, regions: list[dict], outputs: list[int]) -> tuple[int, int
         Z = _local_affine(net, on)
         cons = {(l, j): g if on[l - 1][j] else _neg(g) for l in range(1, len(widths) + 1) for j, g in enumerate(Z[l - 1])}
         C = fmpq_mat(len(cons), d + 1, [v for g in cons.values() for v in g])
-        computed.append((cons, Z[-1], C))
-    nfacets = 0
+        computed.append((cons, list(cons), [_nonconst(g) for g in cons.values()], Z[-1], C))
+    # every point at which a region's constraints are needed (its interior point, its facet
+    # points, and the facet points of regions naming it as neighbour): one product per region
+    asked: list[list] = [[] for _ in regions]
+
+    def ask(r: int, point: list) -> int:
+        asked[r].append(point)
+        return len(asked[r]) - 1
+
+    columns = []
     for r, R in enumerate(regions):
-        cons, out, C = computed[r]
+        cons = computed[r][0]
         p = R["interior_point"]
         _require(len(p) == d, f"region {r}: the interior point has {len(p)} coordinates, expected {d}")
-        at_p = _vals_at(cons, C, p)
-        for nu, g in cons.items():  # check 1
-            _require(at_p[nu] > 0 if _nonconst(g) else g[-1] >= 0,
-                     f"region {r}: the constraint of neuron {list(nu)} is {at_p[nu]} at the interior point")
-        facet_g = []
+        cols = [ask(r, p)]
         for i, F in enumerate(R["facets"]):
             w, nu, q, nb = f"region {r}, facet {i}", F["neuron"], F["point"], F["neighbor"]
             _require(nu in cons, f"{w}: there is no hidden neuron {list(nu)}")
             _require(len(q) == d, f"{w}: the point has {len(q)} coordinates, expected {d}")
+            _require(0 <= nb < len(regions), f"{w}: neighbor {nb} is not a region index")
+            cols.append((ask(r, q), ask(nb, q)))
+        columns.append(cols)
+    values = [_values_at(computed[r][-1], asked[r]) for r in range(len(regions))]
+    nfacets = 0
+    for r, R in enumerate(regions):
+        cons, keys, nonconst, out, _ = computed[r]
+        at_p = values[r][columns[r][0]]
+        # checks 1-3 look only at the constraints that are <= 0 at a point (at a constant
+        # constraint, the value is its constant)
+        for t in _not_positive(at_p):  # check 1
+            if nonconst[t] or at_p[t] < 0:
+                _require(False, f"region {r}: the constraint of neuron {list(keys[t])} is {at_p[t]} "
+                                f"at the interior point")
+        facet_g = []
+        for i, F in enumerate(R["facets"]):
+            w, nu, nb = f"region {r}, facet {i}", F["neuron"], F["neighbor"]
+            own, across_col = columns[r][i + 1]
             g = cons[nu]
             _require(_nonconst(g), f"{w}: the constraint of neuron {list(nu)} is constant")
-            at_q = _vals_at(cons, C, q)
-            _require(at_q[nu] == 0, f"{w}: the point is not on the hyperplane of neuron {list(nu)}")
-            for mu, h in cons.items():  # check 2
-                _require(not _nonconst(h) or at_q[mu] > 0 or _pos_multiple(h, g),
-                         f"{w}: the point is not in the relative interior of the facet (constraint of neuron {list(mu)})")
-            _require(0 <= nb < len(regions), f"{w}: neighbor {nb} is not a region index")
-            ncons, nout, nC = computed[nb]
+            at_q = values[r][own]
+            _require(not at_q[keys.index(nu)], f"{w}: the point is not on the hyperplane of neuron {list(nu)}")
+            for t in _not_positive(at_q):  # check 2
+                if nonconst[t] and not _pos_multiple(cons[keys[t]], g):
+                    _require(False, f"{w}: the point is not in the relative interior of the facet "
+                                    f"(constraint of neuron {list(keys[t])})")
+            ncons, nkeys, nnonconst, nout, _ = computed[nb]
             across = False
-            at_q = _vals_at(ncons, nC, q)
-            for mu, h in ncons.items():  # check 3
-                if _nonconst(h) and at_q[mu] <= 0:
-                    _require(_pos_multiple(h, _neg(g)), f"{w}: region {nb} does not contain the other side of the "
-                                                        f"facet near the point (constraint of neuron {list(mu)})")
+            for t in _not_positive(values[nb][across_col]):  # check 3
+                h = ncons[nkeys[t]]
+                if nnonconst[t]:
+                    if not _pos_multiple(h, _neg(g)):
+                        _require(False, f"{w}: region {nb} does not contain the other side of the facet near the "
+                                        f"point (constraint of neuron {list(nkeys[t])})")
                     across = True
             _require(across, f"{w}: region {nb} has no constraint on the facet's hyperplane (it is not across)")
             for k in outputs:  # check 5, n = -grad g points from R into the neighbour
@@ -345,21 +379,41 @@ def _check_graph(net, regions: list[dict], outputs: list[int]) -> tuple[int, int
                 _require(bend >= 0, f"{w}: output {k} bends by {bend} < 0 across the facet into region {nb}")
             facet_g.append(g)
         nfacets += len(facet_g)
-        proved = set()
-        for i, E in enumerate(R["redundant"]):  # check 4
+        proved = set(F["neuron"] for F in R["facets"])
+        dense, targets = [], []  # check 4: every identity of the region in one matrix product
+        for i, E in enumerate(R["redundant"]):
             w, nu, mult, const = f"region {r}, redundant {i}", E["neuron"], E["multipliers"], E["constant"]
             _require(nu in cons, f"{w}: there is no hidden neuron {list(nu)}")
-            _require(len(mult) == len(facet_g), f"{w}: {len(mult)} multipliers for {len(facet_g)} facets")
+            support = E["support"]
+            if support is None:  # one multiplier per facet
+                _require(len(mult) == len(facet_g), f"{w}: {len(mult)} multipliers for {len(facet_g)} facets")
+                support = range(len(facet_g))
+            else:  # multipliers of the listed facets, the others are 0
+                _require(len(mult) == len(support), f"{w}: {len(mult)} multipliers for {len(support)} support facets")
+                _require(len(set(support)) == len(support) and all(0 <= f < len(facet_g) for f in support),
+                         f"{w}: the support {support} does not name distinct facets of the region")
             _require(all(m >= 0 for m in mult) and const >= 0, f"{w}: a multiplier or the constant is negative")
-            combo = [sum((m * G[t] for m, G in zip(mult, facet_g)), fmpq(0)) for t in range(d + 1)]
-            combo[d] += const
-            for t in range(d + 1):
-                _require(combo[t] == cons[nu][t], f"{w}: the Farkas identity for neuron {list(nu)} fails at "
-                                                  f"{'the constant term' if t == d else f'coefficient {t}'}")
+            row = [0] * (len(facet_g) + 1)
+            for m, f in zip(mult, support):
+                row[f] = m
+            row[-1] = const
+            dense.append(row)
+            targets.append(cons[nu])
             proved.add(nu)
-        for nu, g in cons.items():
-            _require(not _nonconst(g) or nu in proved or any(_pos_multiple(g, G) for G in facet_g),
-                     f"region {r}: the constraint of neuron {list(nu)} is neither a listed facet nor proved redundant")
+        if dense:  # sum_f multiplier_f g_f + constant, for every entry at once
+            basis = fmpq_mat(len(facet_g) + 1, d + 1, [v for G in facet_g for v in G] + [0] * d + [1])
+            combos = fmpq_mat(len(dense), len(facet_g) + 1, [v for row in dense for v in row]) * basis
+            for i, g in (enumerate(targets) if combos != fmpq_mat(len(targets), d + 1, [v for g in targets for v in g])
+                         else ()):  # find the first wrong identity
+                for t in range(d + 1):
+                    if combos[i, t] != g[t]:
+                        _require(False, f"region {r}, redundant {i}: the Farkas identity for neuron "
+                                        f"{list(R['redundant'][i]['neuron'])} fails at "
+                                        f"{'the constant term' if t == d else f'coefficient {t}'}")
+        for t, (nu, g) in enumerate(cons.items()):
+            if nonconst[t] and nu not in proved and not any(_pos_multiple(g, G) for G in facet_g):
+                _require(False, f"region {r}: the constraint of neuron {list(nu)} is neither a listed facet nor "
+                                f"proved redundant")
     return len(regions), nfacets
 
 

@@ -178,9 +178,10 @@ def region_graph_json(net: Network, arrangement) -> dict:
             l, j = net.hidden_neurons[f.neuron]
             facets.append({"neuron": [l, j], "point": _point(f.point), "neighbor": f.neighbor, "bend": bends})
         redundant = []
-        for n, mult, const in r.redundant:
+        for n, support, mult, const in r.redundant:
             l, j = net.hidden_neurons[n]
-            redundant.append({"neuron": [l, j], "multipliers": [q_str(v) for v in mult], "constant": q_str(const)})
+            redundant.append({"neuron": [l, j], "support": support, "multipliers": [q_str(v) for v in mult],
+                              "constant": q_str(const)})
         out.append({"pattern": ["".join(map(str, s)) for s in net.split_pattern(r.pattern)],
                     "interior_point": _point(r.interior_point), "facets": facets, "redundant": redundant})
     return {"regions": out}

@@ -4,7 +4,8 @@ Nodes are the full-dimensional activation regions (ids 0, 1, ... in discovery or
 attributes ``pattern`` (tuple of 0/1 over hidden neurons), ``interior_point``,
 ``gradient`` and ``offset`` (the affine piece of the chosen output), ``facets`` (list of
 dicts: ``neuron`` as (layer, index), ``point``, ``neighbor``) and ``redundant`` (Farkas
-certificates of the non-facet constraints).
+certificates of the non-facet constraints: ``support``, positions in ``facets`` of the
+nonzero ``multipliers``, and ``constant``).
 
 Edges are the shared (d-1)-dimensional facets, with ``point`` (exact, in the facet's
 relative interior), ``normal`` (the local gradient of the earliest switching neuron,
@@ -42,8 +43,8 @@ def graph_from_arrangement(arr: Arrangement, output: int = 0) -> "nx.Graph":
                    gradient=r.output_gradient(output), offset=r.output_offset(output),
                    facets=[{"neuron": net.hidden_neurons[f.neuron], "point": f.point, "neighbor": f.neighbor}
                            for f in r.facets],
-                   redundant=[{"neuron": net.hidden_neurons[n], "multipliers": tuple(m), "constant": c}
-                              for n, m, c in r.redundant])
+                   redundant=[{"neuron": net.hidden_neurons[n], "support": tuple(s), "multipliers": tuple(m),
+                               "constant": c} for n, s, m, c in r.redundant])
     for r in arr.regions:
         for f in r.facets:
             if G.has_edge(r.id, f.neighbor):

@@ -23,18 +23,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from flint import fmpq, fmpq_mat
+from flint import fmpq
 
 from ..network import LocalAffine, Network
 import numpy as np
 
-from ..polyhedra import (canonical_key, dot, facet_witness, farkas_certificate, farkas_guess, farkas_on_support_many,
-                         project_onto, step_from_values,
-                         q_from_float_nice, step_inside, values_at)
+from ..polyhedra import (dot, facet_witness, farkas_certificate, farkas_guess, farkas_on_support_many,
+                         project_onto, q_from_float_nice, step_from_values, step_inside)
+from ..polyhedra.rows import Rows, floats_of, hyperplane_groups
 from ..polyhedra.polar import propose_facets, span_basis, supports_of_redundant
 
 
-__all__ = ["Region", "Facet", "Arrangement", "explore", "LimitReached", "constraints_of"]
+__all__ = ["Region", "Facet", "Arrangement", "explore", "LimitReached", "constraints_of", "constraint_rows"]
 
 
 class LimitReached(RuntimeError):
@@ -60,10 +60,16 @@ class Region:
     pattern: tuple
     interior_point: tuple
     local: LocalAffine
-    constraints: list = field(default_factory=list)  # (neuron, a, c), non-constant only, g >= 0
+    neurons: list = field(default_factory=list)  # the neuron of each non-constant constraint
+    rows: Rows | None = None  # those constraints g = a.x + c >= 0, in the order of ``neurons``
     facets: list = field(default_factory=list)
-    redundant: list = field(default_factory=list)  # (neuron, multipliers, constant)
+    redundant: list = field(default_factory=list)  # (neuron, support, multipliers, constant)
     has_zero: bool = False  # some neuron is constant zero on the region
+
+    @property
+    def constraints(self) -> list[tuple[int, tuple, fmpq]]:
+        """The non-constant constraints as (neuron, a, c)."""
+        return [(n,) + self.rows.row(i) for i, n in enumerate(self.neurons)]
 
     def output_gradient(self, k: int) -> tuple:
         cache = self.__dict__.setdefault("_gradients", {})
@@ -83,24 +89,43 @@ class Arrangement:
     seconds: float
 
 
+def constraint_rows(net: Network, local: LocalAffine) -> tuple[list[int], Rows, bool, bool]:
+    """The non-constant constraints g = +-z_nu >= 0 where ``local``'s pattern holds, as
+    (their neurons, their rows), whether the constant ones all hold (False: the pattern's
+    polyhedron is empty), and whether some neuron is constant zero there."""
+    d = net.input_dim
+    neurons, flat = [], []
+    feasible, zero = True, False
+    idx = 0
+    pattern = local.pattern
+    for l in range(1, net.depth):
+        G, g = local.pre[l]
+        eG, eg = G.entries(), g.entries()
+        for j, c in enumerate(eg):
+            a = eG[j * d:(j + 1) * d]
+            on = pattern[idx]
+            if any(a):
+                neurons.append(idx)
+                if on:
+                    flat.extend(a)
+                    flat.append(c)
+                else:
+                    flat.extend([-v for v in a])
+                    flat.append(-c)
+            elif c == 0:
+                zero = True
+            elif (c < 0) if on else (c > 0):
+                feasible = False
+            idx += 1
+    return neurons, Rows(d, flat), feasible, zero
+
+
 def constraints_of(net: Network, local: LocalAffine) -> tuple[list, bool, bool]:
     """Non-constant constraints (neuron, a, c) with g = a.x + c >= 0 on the region, whether the
     constant ones all hold (False means the pattern's polyhedron is empty), and whether some
     neuron is constant zero there."""
-    out, feasible, zero = [], True, False
-    d = net.input_dim
-    for idx, (l, j) in enumerate(net.hidden_neurons):
-        G, g = local.pre[l]
-        sign = 1 if local.pattern[idx] else -1
-        a = tuple(G[j, c] * sign for c in range(d))
-        c = g[j, 0] * sign
-        if any(v != 0 for v in a):
-            out.append((idx, a, c))
-        elif c < 0:
-            feasible = False
-        elif c == 0:
-            zero = True
-    return out, feasible, zero
+    neurons, rows, feasible, zero = constraint_rows(net, local)
+    return [(n,) + rows.row(i) for i, n in enumerate(neurons)], feasible, zero
 
 
 def _start_point(net: Network) -> tuple:
@@ -112,35 +137,13 @@ def _start_point(net: Network) -> tuple:
             x = tuple(fmpq(1 + 2 * i, 7 + 3 * i) for i in range(d))
         else:
             x = tuple(fmpq(rng.randint(-997, 997), rng.choice((101, 103, 107, 109))) for _ in range(d))
-        local = net.local_affine(net.pattern(x))
-        cons, _, _ = constraints_of(net, local)
-        if all(v != 0 for v in values_at([(a, c) for _, a, c in cons], x)):
+        _, rows, _, _ = constraint_rows(net, net.local_affine(net.pattern(x)))
+        if all(v[0] != 0 for v in rows.values([x])):
             return x
     raise RuntimeError("no interior starting point found")  # pragma: no cover - measure zero
 
 
-def _hidden_values(net: Network, local: LocalAffine, points, affine: bool = True) -> list[list[fmpq]]:
-    """z_nu at each point for every hidden neuron (topological order), one product per layer.
-
-    With ``affine=False`` the offsets are left out: the slopes of z_nu along the given vectors.
-    """
-    d, k = net.input_dim, len(points)
-    X = fmpq_mat(d, k, [pt[r] for r in range(d) for pt in points])
-    ones = fmpq_mat(1, k, [1] * k)
-    rows = []
-    for l in range(1, net.depth):
-        G, g = local.pre[l]
-        e = (G * X + g * ones if affine else G * X).entries()
-        rows.extend(e[i * k:(i + 1) * k] for i in range(G.nrows()))
-    return rows
-
-
-def _constraint_values(region: Region, rows, neurons) -> list[list[fmpq]]:
-    """Values of the constraints g = +-z of the given neurons, from ``_hidden_values`` rows."""
-    return [row if region.pattern[n] else [-v for v in row] for n, row in ((n, rows[n]) for n in neurons)]
-
-
-def _simpler_interior_point(net: Network, region: Region, neurons, point: tuple) -> tuple:
+def _simpler_interior_point(rows: Rows, point: tuple) -> tuple:
     """A point with small denominators near ``point`` that is still strictly interior, if one is
     found on dyadic grids; otherwise ``point`` itself (exact either way)."""
     candidates = []
@@ -148,65 +151,74 @@ def _simpler_interior_point(net: Network, region: Region, neurons, point: tuple)
         scale = 1 << bits
         candidates.append(tuple(fmpq(int(round(float(v) * scale)), scale) if abs(float(v)) < 1e15 else v
                                 for v in point))
-    vals = _constraint_values(region, _hidden_values(net, region.local, candidates), neurons)
+    vals = rows.values(candidates)
     for col, cand in enumerate(candidates):
         if all(row[col] > 0 for row in vals):
             return cand
     return point
 
 
-def _classify(net: Network, region: Region, basis) -> list[tuple[int, tuple, tuple]]:
-    """Facets (representative neuron, group function, witness point); fills region.redundant.
+def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
+    """Facets (representative neuron, group function, witness point, group size); fills
+    region.redundant with sparse Farkas certificates over the facets, in the returned order.
 
     Floats propose (all facets at once by polarity), exact checks dispose: a proposed facet
     counts only with an exact witness point, a constraint counts as redundant only with an
     exact Farkas certificate over the facets, and exact LPs decide whatever is left.
     """
-    groups: dict[tuple, list] = {}
-    for neuron, a, c in region.constraints:
-        groups.setdefault(canonical_key(a, c), []).append((neuron, a, c))
-    keys = list(groups)
-    reps = [(groups[k][0][1], groups[k][0][2]) for k in keys]
-    rep_neurons = [groups[k][0][0] for k in keys]
+    rows, neurons = region.rows, region.neurons
+    groups = hyperplane_groups(rows)
+    reps = [rows.row(g[0]) for g in groups]
     m = len(reps)
+    group_of = [0] * len(neurons)
+    for i, g in enumerate(groups):
+        for r in g:
+            group_of[r] = i
     x0 = region.interior_point
     witness: dict[int, tuple] = {}
+    polar: list = []
     if m:
-        g0 = [v[0] for v in _constraint_values(region, _hidden_values(net, region.local, [x0]), rep_neurons)]
-        A = np.array([float(v) for a, _ in reps for v in a]).reshape(m, len(x0))
-        polar: list = []
-        proposals = propose_facets(A, np.array([float(v) for v in g0]), basis, polar) or {}
+        first = [g[0] for g in groups]
+        g0 = floats_of([v[0] for v in rows.values([x0])])[first]
+        proposals = propose_facets(rows.floats[first, :-1], g0, basis, polar) or {}
         candidates = []
-        for i, y in proposals.items():
+        for i, y in sorted(proposals.items()):
             x = [xi + q_from_float_nice(yi) for xi, yi in zip(x0, y)]
             candidates.append((i, project_onto(x, reps[i])))
         if candidates:
-            vals = _constraint_values(region, _hidden_values(net, region.local, [p for _, p in candidates]),
-                                      rep_neurons)
+            vals = rows.values([p for _, p in candidates])
             for col, (i, p) in enumerate(candidates):
-                if all(vals[j][col] > 0 for j in range(m) if j != i):
+                if all(v[col] > 0 for r, v in enumerate(vals) if group_of[r] != i):
                     witness[i] = tuple(p)
     facet_order = sorted(witness)
-    redundant: dict[int, tuple] = {}
+    redundant: dict[int, tuple] = {}  # group -> (facet positions, multipliers, constant)
     undecided = [i for i in range(m) if i not in witness]
     facet_reps = [reps[f] for f in facet_order]
     position = {f: k for k, f in enumerate(facet_order)}
-    hull_supports = supports_of_redundant(polar[0] if m and polar else None, undecided)
+
+    def keep_dense(i, cert):  # facets are only ever appended, so positions stay valid
+        lam, mu = cert
+        support = [k for k, v in enumerate(lam) if v != 0]
+        redundant[i] = (support, [lam[k] for k in support], mu)
+
+    hull_supports = supports_of_redundant(polar[0] if polar else None, undecided)
     by_support: dict[tuple, list[int]] = {}  # constraints read off the same hull facet: one exact solve
     for i in undecided:
         support = hull_supports.get(i)
         if support is not None and all(f in position for f in support):
-            by_support.setdefault(tuple(position[f] for f in support), []).append(i)
+            by_support.setdefault(tuple(sorted(position[f] for f in support)), []).append(i)
     for support, members in by_support.items():
         certs = farkas_on_support_many([reps[i] for i in members], facet_reps, list(support), True)
         for i, cert in zip(members, certs):
             if cert is not None:
-                redundant[i] = (list(facet_order), cert)
+                lam, mu = cert
+                kept = [(k, v) for k, v in zip(support, lam) if v != 0]
+                redundant[i] = ([k for k, _ in kept], [v for _, v in kept], mu)
     for i in undecided:
         if i not in redundant:
             cert = farkas_guess(reps[i], facet_reps, at=x0)
             if cert is not None:
-                redundant[i] = (list(facet_order), cert)
+                keep_dense(i, cert)
     for i in undecided:
         if i in redundant:
             continue
@@ -220,18 +232,16 @@ def _classify(net: Network, region: Region, basis) -> list[tuple[int, tuple, tup
         cert = farkas_certificate(reps[i], [reps[f] for f in facet_order])
         if cert is None:  # would contradict Farkas' lemma: the facet list is wrong
             raise AssertionError(f"region {region.id}: a constraint is neither a facet nor implied by the facets")
-        redundant[i] = (list(facet_order), cert)
-    position = {f: k for k, f in enumerate(facet_order)}
-    for i, (order, (lam, mu)) in sorted(redundant.items()):
-        full = [fmpq(0)] * len(facet_order)
-        for f, v in zip(order, lam):
-            full[position[f]] = v
+        keep_dense(i, cert)
+    for i, (support, lam, mu) in sorted(redundant.items()):
         rep_a = reps[i][0]
         pivot = next(k for k, v in enumerate(rep_a) if v != 0)
-        for neuron, a, c in groups[keys[i]]:
+        for r in groups[i]:
+            a, _ = rows.row(r)
             ratio = a[pivot] / rep_a[pivot]  # members of a group are positive multiples of its first
-            region.redundant.append((neuron, [v * ratio for v in full], mu * ratio))
-    return [(groups[keys[i]][0][0], reps[i], witness[i], len(groups[keys[i]])) for i in facet_order]
+            region.redundant.append((neurons[r], support, [v * ratio for v in lam] if ratio != 1 else lam,
+                                     mu * ratio))
+    return [(neurons[groups[i][0]], reps[i], witness[i], len(groups[i])) for i in facet_order]
 
 
 def explore(net: Network, *, max_regions: int | None = None, timeout: float | None = None,
@@ -247,26 +257,27 @@ def explore(net: Network, *, max_regions: int | None = None, timeout: float | No
     by_pattern: dict[tuple, int] = {}
     regions: list[Region] = []
 
-    def add_region(pattern, point, local) -> int:
+    def add_region(pattern, point, local, neurons, rows, zero) -> int:
         if max_regions is not None and len(regions) >= max_regions:
             raise LimitReached(f"stopped at the limit of {max_regions} regions "
                                f"({sum(1 for r in regions if r.facets or r.redundant)} fully processed)",
                                done, len(regions))
         rid = len(regions)
-        cons, _, zero = constraints_of(net, local)
-        regions.append(Region(rid, pattern, tuple(point), local, cons, has_zero=zero))
+        regions.append(Region(rid, pattern, tuple(point), local, neurons, rows, has_zero=zero))
         by_pattern[pattern] = rid
         return rid
 
     done = 0
     basis = span_basis(_input_facing_rows(net))
-    add_region(pattern0, x0, net.local_affine(pattern0))
+    local0 = net.local_affine(pattern0)
+    neurons0, rows0, _, zero0 = constraint_rows(net, local0)
+    add_region(pattern0, x0, local0, neurons0, rows0, zero0)
     while done < len(regions):
         if timeout is not None and time.perf_counter() - t0 > timeout:
             raise LimitReached(f"stopped after {timeout:g} s with {done} regions processed and "
                                f"{len(regions)} found", done, len(regions))
         region = regions[done]
-        for neuron, (a, c), p, group_size in _classify(net, region, basis):
+        for neuron, (a, c), p, group_size in _classify(region, basis):
             outward = tuple(-v for v in a)
             if group_size == 1 and not region.has_zero:
                 # only neurons vanishing at p can change state just past it; here that is this
@@ -278,19 +289,16 @@ def explore(net: Network, *, max_regions: int | None = None, timeout: float | No
             nid = by_pattern.get(pattern)
             if nid is None:
                 local = local or net.local_affine(pattern)
-                cons, _, _ = constraints_of(net, local)
-                across = Region(-1, pattern, p, local)
-                neurons = [n for n, _, _ in cons]
-                eps = step_from_values(
-                    [v[0] for v in _constraint_values(across, _hidden_values(net, local, [p]), neurons)],
-                    [v[0] for v in _constraint_values(across, _hidden_values(net, local, [outward], False), neurons)])
+                neurons, rows, _, zero = constraint_rows(net, local)
+                vals = rows.values([p], [outward])
+                eps = step_from_values([v[0] for v in vals], [v[1] for v in vals])
                 if eps is None:  # the neighbour rule guarantees a step; anything else is a bug
                     raise AssertionError(f"no interior point across the facet of neuron {neuron} "
                                          f"of region {region.id}")
-                point = _simpler_interior_point(net, across, neurons,
-                                                tuple(pi + eps * ni for pi, ni in zip(p, outward)))
-                nid = add_region(pattern, point, local)
+                point = _simpler_interior_point(rows, tuple(pi + eps * ni for pi, ni in zip(p, outward)))
+                nid = add_region(pattern, point, local, neurons, rows, zero)
             region.facets.append(Facet(neuron, p, nid, outward))
+        region.rows.release()
         done += 1
         if progress is not None:
             progress(done, len(regions))

@@ -94,25 +94,22 @@ def propose_facets(A: np.ndarray, g0: np.ndarray, basis: np.ndarray, polar_out: 
     if polar_out is not None:
         polar_out.append(Polar(pts, hull.equations, hull.simplices))
     scale = float(np.max(np.abs(pts))) or 1.0
-    vertices: dict[int, list] = {}
-    rays: dict[int, list] = {}
-    for simplex, eq in zip(hull.simplices, hull.equations):
-        n, off = eq[:-1], eq[-1]
-        if off < -1e-12 * scale:
-            point, bucket = n / -off, vertices
-        else:
-            point, bucket = n, rays
-        for i in simplex:
-            if i > 0:
-                bucket.setdefault(int(i) - 1, []).append(point)
+    E, S = hull.equations, hull.simplices
+    normal, off = E[:, :-1], E[:, -1]
+    away = off < -1e-12 * scale  # hull facets away from 0 are vertices of P, the others its rays
+    with np.errstate(all="ignore"):
+        corner = normal / -off[:, None]
+    vertex_sum, vertex_count, ray_sum = np.zeros((m + 1, r)), np.zeros(m + 1), np.zeros((m + 1, r))
+    np.add.at(vertex_sum, S[away].ravel(), np.repeat(corner[away], S.shape[1], axis=0))
+    np.add.at(vertex_count, S[away].ravel(), 1.0)
+    np.add.at(ray_sum, S[~away].ravel(), np.repeat(normal[~away], S.shape[1], axis=0))
     out = {}
     for v in hull.vertices:
         i = int(v) - 1
         if i < 0:
             continue
-        vs = vertices.get(i, [])
-        y = np.mean(vs, axis=0) if vs else np.zeros(r)
-        for ray in rays.get(i, []):
-            y = y + ray * (1.0 + (np.linalg.norm(y) if vs else 0.0))
+        # a central point of facet i: the mean of its vertices, pushed along the sum of its rays
+        y = vertex_sum[v] / vertex_count[v] if vertex_count[v] else np.zeros(r)
+        y = y + ray_sum[v] * (1.0 + (np.linalg.norm(y) if vertex_count[v] else 0.0))
         out[i] = basis @ y
     return out

@@ -238,39 +238,48 @@ def farkas_guess(target: Affine, basis: Sequence[Affine], at: Sequence[fmpq] | N
 
 
 def farkas_on_support(target: Affine, basis: Sequence[Affine], support: list[int], with_mu: bool):
-    """Solve the Farkas identity exactly with only the given multipliers nonzero (mu too if with_mu)."""
-    return farkas_on_support_many([target], basis, support, with_mu)[0]
+    """Solve the Farkas identity exactly with only the given multipliers nonzero (mu too if with_mu).
+
+    Returns (lambda over all of ``basis``, mu), or None when that solution is not a certificate.
+    """
+    result = farkas_on_support_many([target], basis, support, with_mu)[0]
+    if result is None:
+        return None
+    lam = [fmpq(0)] * len(basis)
+    for i, v in zip(support, result[0]):
+        lam[i] = v
+    return lam, result[1]
 
 
 def farkas_on_support_many(targets: Sequence[Affine], basis: Sequence[Affine], support: list[int],
                            with_mu: bool) -> list:
     """``farkas_on_support`` for several targets at once: one exact solve with many right-hand sides.
 
-    Returns, per target, (lambda, mu) when the exact solution on the support is an exact,
-    nonnegative Farkas certificate, else None.
+    Returns, per target, (multipliers of the support's rows, in the order of ``support``, mu)
+    when the exact solution on the support is an exact, nonnegative Farkas certificate, else None.
     """
     if not targets:
         return []
-    d, k = len(targets[0][0]), len(basis)
+    d = len(targets[0][0])
     cols = [list(basis[i][0]) + [basis[i][1]] for i in support] + ([[fmpq(0)] * d + [fmpq(1)]] if with_mu else [])
     if not cols:
         return [None] * len(targets)
     n = len(cols)
     M = fmpq_mat(d + 1, n, [cols[j][r] for r in range(d + 1) for j in range(n)])
     R = fmpq_mat(d + 1, len(targets), [(t[0][r] if r < d else t[1]) for r in range(d + 1) for t in targets])
-    try:
-        X = (M.transpose() * M).solve(M.transpose() * R)
+    square = n == d + 1
+    try:  # a square system has one solution; otherwise least squares, then the fit is checked
+        X = M.solve(R) if square else (M.transpose() * M).solve(M.transpose() * R)
     except ZeroDivisionError:
         return [None] * len(targets)
-    fits = M * X
+    fits = None if square else M * X
+    k = len(targets)
+    e = X.entries()
     out = []
-    for t in range(len(targets)):
-        values = [X[j, t] for j in range(n)]
-        if any(fits[r, t] != R[r, t] for r in range(d + 1)) or any(v < 0 for v in values):
+    for t in range(k):
+        values = e[t::k]
+        if any(v < 0 for v in values) or (fits is not None and any(fits[r, t] != R[r, t] for r in range(d + 1))):
             out.append(None)
-            continue
-        lam_full = [fmpq(0)] * k
-        for j, i in enumerate(support):
-            lam_full[i] = values[j]
-        out.append((lam_full, values[-1] if with_mu else fmpq(0)))
+        else:
+            out.append((values[:len(support)], values[-1] if with_mu else fmpq(0)))
     return out

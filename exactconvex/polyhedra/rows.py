@@ -1,0 +1,132 @@
+"""A polyhedron's constraints held once, as one exact matrix and its float shadow.
+
+``Rows`` stores m constraints g_i(x) = a_i . x + c_i >= 0 as a flat list of rationals
+[a_i | c_i] (d + 1 per row), the same as an exact ``fmpq_mat`` (so that values at many
+points are one matrix product) and as floats (for guesses only).
+
+``hyperplane_groups`` sorts the rows into classes of positive multiples (same half-space).
+Floats only rule pairs out, by a proven error bound; every pair they cannot rule out is
+compared exactly, so the classes are exact.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from flint import fmpq, fmpq_mat
+
+__all__ = ["Rows", "hyperplane_groups", "floats_of"]
+
+
+def floats_of(values: Sequence[fmpq]) -> np.ndarray:
+    """Floats of exact values (a guess: +-inf where a value is too large for a float)."""
+    try:
+        return np.fromiter(map(float, values), float, len(values))
+    except OverflowError:
+        out = []
+        for v in values:
+            try:
+                out.append(float(v))
+            except OverflowError:
+                out.append(np.inf if v > 0 else -np.inf)
+        return np.array(out, dtype=float)
+
+
+class Rows:
+    """Constraints a_i . x + c_i >= 0, i = 0..m-1, in R^d (exact; floats alongside)."""
+
+    __slots__ = ("d", "flat", "_matrix", "_floats")
+
+    def __init__(self, d: int, flat: list):
+        self.d, self.flat = d, flat
+        self._matrix = self._floats = None
+
+    def __len__(self) -> int:
+        return len(self.flat) // (self.d + 1)
+
+    def row(self, i: int) -> tuple:
+        """Row i as (a, c)."""
+        k = i * (self.d + 1)
+        return tuple(self.flat[k:k + self.d]), self.flat[k + self.d]
+
+    @property
+    def matrix(self) -> fmpq_mat:
+        if self._matrix is None:
+            self._matrix = fmpq_mat(len(self), self.d + 1, self.flat)
+        return self._matrix
+
+    @property
+    def floats(self) -> np.ndarray:
+        if self._floats is None:
+            self._floats = floats_of(self.flat).reshape(len(self), self.d + 1)
+        return self._floats
+
+    def release(self) -> None:
+        """Drop the matrix and the floats (they are rebuilt on demand)."""
+        self._matrix = self._floats = None
+
+    def values(self, points: Sequence[Sequence[fmpq]], directions: Sequence[Sequence[fmpq]] = ()) -> list[list[fmpq]]:
+        """Exact values g_i(p) at each point, then slopes a_i . v along each direction: one product.
+
+        Returns one list per row, its entries in the order points + directions.
+        """
+        cols = [list(p) + [1] for p in points] + [list(v) + [0] for v in directions]
+        k, m = len(cols), len(self)
+        if not m or not k:
+            return [[] for _ in range(m)]
+        P = fmpq_mat(self.d + 1, k, [col[r] for r in range(self.d + 1) for col in cols])
+        e = (self.matrix * P).entries()
+        return [e[i * k:(i + 1) * k] for i in range(m)]
+
+
+def hyperplane_groups(rows: Rows) -> list[list[int]]:
+    """Classes of rows that are positive multiples of each other, each in increasing row order,
+    classes ordered by their first row (deterministic).
+
+    Float filter (proven, not guessed): with every row scaled by the largest |a_k| and
+    projected on fixed weights w in [1, 2), rows that are exact positive multiples land within
+    2 (d + 6) u S of each other (u = 2^-53, S = sum_k w_k |n_k| <= the largest such sum), as
+    long as every float is a normal, finite number with the same zero pattern as the exact
+    row.  Rows farther apart than a much larger bound are therefore not multiples; the rest
+    are compared exactly.  When the floats cannot be trusted that way, every row is compared
+    exactly.
+    """
+    m, d = len(rows), rows.d
+    if m <= 1:
+        return [[i] for i in range(m)]
+    F = rows.floats
+    scale = np.abs(F[:, :d]).max(axis=1)
+    nonzero = F[F != 0]
+    trusted = (np.all(np.isfinite(F)) and np.all(scale > 0)
+               and (nonzero.size == 0 or np.abs(nonzero).min() > 1e-290)
+               and all(rows.flat[int(i)] == 0 for i in np.flatnonzero(F == 0)))  # no underflow to 0
+    if trusted:
+        with np.errstate(all="ignore"):
+            N = F / scale[:, None]
+        trusted = bool(np.all(np.isfinite(N)))
+    if not trusted:
+        return _exact_groups(rows, list(range(m)))
+    w = 1.0 + np.arange(d + 1) / (d + 1)
+    s = N @ w
+    bound = 1e-13 * (d + 8) * float((np.abs(N) @ w).max())
+    order = np.argsort(s, kind="stable")
+    breaks = np.flatnonzero(np.diff(s[order]) > bound) + 1
+    groups = []
+    for run in np.split(order, breaks):
+        if len(run) == 1:
+            groups.append([int(run[0])])
+        else:  # rows the floats cannot separate
+            groups.extend(_exact_groups(rows, sorted(int(i) for i in run)))
+    groups.sort(key=lambda g: g[0])
+    return groups
+
+
+def _exact_groups(rows: Rows, indices: list[int]) -> list[list[int]]:
+    from .polyhedron import canonical_key
+
+    by_key: dict[tuple, list[int]] = {}
+    for i in indices:
+        a, c = rows.row(i)
+        by_key.setdefault(canonical_key(a, c), []).append(i)
+    return list(by_key.values())
