@@ -116,7 +116,11 @@ def to_q(value: Any) -> fmpq:
 
 def q_str(x: fmpq) -> str:
     """Exact text: ``"3"`` or ``"-3/4"``."""
-    return str(x)
+    p, q = int(x.p), int(x.q)
+    try:  # formatting Python ints is about twice as fast as formatting the fmpq
+        return str(p) if q == 1 else f"{p}/{q}"
+    except ValueError:  # beyond Python's digit limit for int -> text
+        return str(x)
 
 
 def q_json(x: fmpq) -> int | str:

@@ -65,6 +65,7 @@ class Region:
     facets: list = field(default_factory=list)
     redundant: list = field(default_factory=list)  # (neuron, support, multipliers, constant)
     has_zero: bool = False  # some neuron is constant zero on the region
+    interior_values: list | None = None  # the rows' values at the interior point, once known
 
     @property
     def constraints(self) -> list[tuple[int, tuple, fmpq]]:
@@ -138,24 +139,23 @@ def _start_point(net: Network) -> tuple:
         else:
             x = tuple(fmpq(rng.randint(-997, 997), rng.choice((101, 103, 107, 109))) for _ in range(d))
         _, rows, _, _ = constraint_rows(net, net.local_affine(net.pattern(x)))
-        if all(v[0] != 0 for v in rows.values([x])):
+        if all(rows.values([x])[0]):
             return x
     raise RuntimeError("no interior starting point found")  # pragma: no cover - measure zero
 
 
-def _simpler_interior_point(rows: Rows, point: tuple) -> tuple:
+def _simpler_interior_point(rows: Rows, point: tuple) -> tuple[tuple, list | None]:
     """A point with small denominators near ``point`` that is still strictly interior, if one is
-    found on dyadic grids; otherwise ``point`` itself (exact either way)."""
+    found on dyadic grids, with the rows' values there; otherwise (``point``, None)."""
     candidates = []
     for bits in (8, 20, 40):
         scale = 1 << bits
         candidates.append(tuple(fmpq(int(round(float(v) * scale)), scale) if abs(float(v)) < 1e15 else v
                                 for v in point))
-    vals = rows.values(candidates)
-    for col, cand in enumerate(candidates):
-        if all(row[col] > 0 for row in vals):
-            return cand
-    return point
+    for values, cand in zip(rows.values(candidates), candidates):
+        if all(v.p > 0 for v in values):  # a rational's sign is its numerator's (faster to compare)
+            return cand, values
+    return point, None
 
 
 def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
@@ -179,16 +179,18 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
     polar: list = []
     if m:
         first = [g[0] for g in groups]
-        g0 = floats_of([v[0] for v in rows.values([x0])])[first]
+        if region.interior_values is None:
+            region.interior_values = rows.values([x0])[0]
+        g0 = floats_of(region.interior_values)[first]
         proposals = propose_facets(rows.floats[first, :-1], g0, basis, polar) or {}
         candidates = []
         for i, y in sorted(proposals.items()):
             x = [xi + q_from_float_nice(yi) for xi, yi in zip(x0, y)]
             candidates.append((i, project_onto(x, reps[i])))
         if candidates:
-            vals = rows.values([p for _, p in candidates])
-            for col, (i, p) in enumerate(candidates):
-                if all(v[col] > 0 for r, v in enumerate(vals) if group_of[r] != i):
+            for values, (i, p) in zip(rows.values([p for _, p in candidates]), candidates):
+                # a facet point: every row vanishing or negative there is on the facet's own hyperplane
+                if all(group_of[r] == i for r, v in enumerate(values) if v.p <= 0):
                     witness[i] = tuple(p)
     facet_order = sorted(witness)
     redundant: dict[int, tuple] = {}  # group -> (facet positions, multipliers, constant)
@@ -201,19 +203,13 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
         support = [k for k, v in enumerate(lam) if v != 0]
         redundant[i] = (support, [lam[k] for k in support], mu)
 
-    hull_supports = supports_of_redundant(polar[0] if polar else None, undecided)
-    by_support: dict[tuple, list[int]] = {}  # constraints read off the same hull facet: one exact solve
-    for i in undecided:
-        support = hull_supports.get(i)
-        if support is not None and all(f in position for f in support):
-            by_support.setdefault(tuple(sorted(position[f] for f in support)), []).append(i)
-    for support, members in by_support.items():
-        certs = farkas_on_support_many([reps[i] for i in members], facet_reps, list(support), True)
-        for i, cert in zip(members, certs):
-            if cert is not None:
-                lam, mu = cert
-                kept = [(k, v) for k, v in zip(support, lam) if v != 0]
-                redundant[i] = ([k for k, _ in kept], [v for _, v in kept], mu)
+    for support, members in supports_of_redundant(polar[0] if polar else None, undecided):
+        if all(f in position for f in support):  # one exact solve for the constraints behind one hull facet
+            at = sorted(position[f] for f in support)
+            certs = farkas_on_support_many([reps[i] for i in members], facet_reps, at, True)
+            for i, cert in zip(members, certs):
+                if cert is not None:
+                    redundant[i] = (at,) + cert
     for i in undecided:
         if i not in redundant:
             cert = farkas_guess(reps[i], facet_reps, at=x0)
@@ -234,6 +230,9 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
             raise AssertionError(f"region {region.id}: a constraint is neither a facet nor implied by the facets")
         keep_dense(i, cert)
     for i, (support, lam, mu) in sorted(redundant.items()):
+        if len(groups[i]) == 1:
+            region.redundant.append((neurons[groups[i][0]], support, lam, mu))
+            continue
         rep_a = reps[i][0]
         pivot = next(k for k, v in enumerate(rep_a) if v != 0)
         for r in groups[i]:
@@ -290,13 +289,14 @@ def explore(net: Network, *, max_regions: int | None = None, timeout: float | No
             if nid is None:
                 local = local or net.local_affine(pattern)
                 neurons, rows, _, zero = constraint_rows(net, local)
-                vals = rows.values([p], [outward])
-                eps = step_from_values([v[0] for v in vals], [v[1] for v in vals])
+                at_p, slopes = rows.values([p], [outward])
+                eps = step_from_values(at_p, slopes)
                 if eps is None:  # the neighbour rule guarantees a step; anything else is a bug
                     raise AssertionError(f"no interior point across the facet of neuron {neuron} "
                                          f"of region {region.id}")
-                point = _simpler_interior_point(rows, tuple(pi + eps * ni for pi, ni in zip(p, outward)))
+                point, values = _simpler_interior_point(rows, tuple(pi + eps * ni for pi, ni in zip(p, outward)))
                 nid = add_region(pattern, point, local, neurons, rows, zero)
+                regions[nid].interior_values = values
             region.facets.append(Facet(neuron, p, nid, outward))
         region.rows.release()
         done += 1

@@ -265,12 +265,9 @@ class Network:
             pre.append((G, g))
             if l < self.depth:
                 states = decide(l, G, g)
-                A, a = fmpq_mat(G), fmpq_mat(g)
-                for j in range(layer.width):
-                    if not states[j]:
-                        for c in range(d):
-                            A[j, c] = 0
-                        a[j, 0] = 0
+                eG, eg = G.entries(), g.entries()
+                A = fmpq_mat(layer.width, d, [v if states[i // d] else 0 for i, v in enumerate(eG)])
+                a = fmpq_mat(layer.width, 1, [v if on else 0 for v, on in zip(eg, states)])
                 H.append((A, a))
         return pre
 

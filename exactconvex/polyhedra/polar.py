@@ -26,25 +26,28 @@ class Polar:
         self.points, self.equations, self.simplices = points, equations, simplices
 
 
-def supports_of_redundant(polar: "Polar | None", indices) -> dict[int, list[int]]:
-    """For each non-vertex polar point, the hull facet its ray from 0 leaves through.
+def supports_of_redundant(polar: "Polar | None", indices) -> list[tuple[list[int], list[int]]]:
+    """For non-vertex polar points, the hull facet each one's ray from 0 leaves through, as
+    (that facet's vertices, the points leaving through it), one pair per facet used.
 
     p_t = s * (convex combination of that facet's vertices) with s <= 1, so those vertices
     are the constraints that imply constraint t (a guess: the caller solves exactly).
     """
     if polar is None or polar.equations is None or len(indices) == 0:
-        return {}
+        return []
     E = polar.equations
     off = E[:, -1]
     away = off < 0
     if not np.any(away):
-        return {}
+        return []
     idx = np.asarray(list(indices))
     with np.errstate(all="ignore"):
         scores = (polar.points[idx + 1] @ E[away, :-1].T) / (-off[away])
-    best = np.argmax(scores, axis=1)
+    by_facet: dict[int, list[int]] = {}
+    for t, b in zip(idx.tolist(), np.argmax(scores, axis=1).tolist()):
+        by_facet.setdefault(b, []).append(t)
     simplices = polar.simplices[away]
-    return {int(t): [int(v) - 1 for v in simplices[b] if v > 0] for t, b in zip(idx, best)}
+    return [([int(v) - 1 for v in simplices[b] if v > 0], members) for b, members in by_facet.items()]
 
 
 def span_basis(rows: np.ndarray, tol: float = 1e-10) -> np.ndarray:
@@ -103,13 +106,11 @@ def propose_facets(A: np.ndarray, g0: np.ndarray, basis: np.ndarray, polar_out: 
     np.add.at(vertex_sum, S[away].ravel(), np.repeat(corner[away], S.shape[1], axis=0))
     np.add.at(vertex_count, S[away].ravel(), 1.0)
     np.add.at(ray_sum, S[~away].ravel(), np.repeat(normal[~away], S.shape[1], axis=0))
-    out = {}
-    for v in hull.vertices:
-        i = int(v) - 1
-        if i < 0:
-            continue
-        # a central point of facet i: the mean of its vertices, pushed along the sum of its rays
-        y = vertex_sum[v] / vertex_count[v] if vertex_count[v] else np.zeros(r)
-        y = y + ray_sum[v] * (1.0 + (np.linalg.norm(y) if vertex_count[v] else 0.0))
-        out[i] = basis @ y
-    return out
+    # a central point of each facet: the mean of its vertices, pushed along the sum of its rays
+    idx = hull.vertices[hull.vertices > 0]
+    count = vertex_count[idx]
+    with np.errstate(all="ignore"):
+        mean = np.where(count[:, None] > 0, vertex_sum[idx] / count[:, None], 0.0)
+    push = np.where(count > 0, 1.0 + np.linalg.norm(mean, axis=1), 1.0)
+    Y = (mean + ray_sum[idx] * push[:, None]) @ basis.T
+    return {int(v) - 1: Y[k] for k, v in enumerate(idx)}

@@ -85,13 +85,13 @@ def step_from_values(values: Sequence[fmpq], slopes: Sequence[fmpq], cap: fmpq =
     The step is a power of two (small numbers downstream), at most half the distance allowed.
     """
     best = cap * 2
-    for v, slope in zip(values, slopes):
-        if v == 0:
-            if slope <= 0:
+    for v, slope in zip(values, slopes):  # signs read off numerators: faster than comparing rationals
+        if not v:
+            if slope.p <= 0:
                 return None
-        elif v < 0:
+        elif v.p < 0:
             return None
-        elif slope < 0:
+        elif slope.p < 0:
             bound = v / -slope
             if bound < best:
                 best = bound
@@ -278,7 +278,7 @@ def farkas_on_support_many(targets: Sequence[Affine], basis: Sequence[Affine], s
     out = []
     for t in range(k):
         values = e[t::k]
-        if any(v < 0 for v in values) or (fits is not None and any(fits[r, t] != R[r, t] for r in range(d + 1))):
+        if any(v.p < 0 for v in values) or (fits is not None and any(fits[r, t] != R[r, t] for r in range(d + 1))):
             out.append(None)
         else:
             out.append((values[:len(support)], values[-1] if with_mu else fmpq(0)))

@@ -69,15 +69,15 @@ class Rows:
     def values(self, points: Sequence[Sequence[fmpq]], directions: Sequence[Sequence[fmpq]] = ()) -> list[list[fmpq]]:
         """Exact values g_i(p) at each point, then slopes a_i . v along each direction: one product.
 
-        Returns one list per row, its entries in the order points + directions.
+        Returns one list per point, then per direction, of the m rows' values.
         """
         cols = [list(p) + [1] for p in points] + [list(v) + [0] for v in directions]
         k, m = len(cols), len(self)
         if not m or not k:
-            return [[] for _ in range(m)]
+            return [[] for _ in range(k)]
         P = fmpq_mat(self.d + 1, k, [col[r] for r in range(self.d + 1) for col in cols])
         e = (self.matrix * P).entries()
-        return [e[i * k:(i + 1) * k] for i in range(m)]
+        return [e[j::k] for j in range(k)]
 
 
 def hyperplane_groups(rows: Rows) -> list[list[int]]:
@@ -111,7 +111,10 @@ def hyperplane_groups(rows: Rows) -> list[list[int]]:
     s = N @ w
     bound = 1e-13 * (d + 8) * float((np.abs(N) @ w).max())
     order = np.argsort(s, kind="stable")
-    breaks = np.flatnonzero(np.diff(s[order]) > bound) + 1
+    gaps = np.diff(s[order]) > bound
+    if gaps.all():  # the usual case: no two rows can be multiples
+        return [[i] for i in range(m)]
+    breaks = np.flatnonzero(gaps) + 1
     groups = []
     for run in np.split(order, breaks):
         if len(run) == 1:
