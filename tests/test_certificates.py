@@ -60,7 +60,8 @@ def test_flipping_a_kink_weight_makes_the_certificate_invalid():
     assert not r.valid and "bend" in r.reason
 
 
-@pytest.mark.parametrize("tamper", ["delete_region", "drop_facet", "farkas", "interior", "claim", "neighbor"])
+@pytest.mark.parametrize("tamper", ["delete_region", "drop_facet", "farkas", "implied", "interior", "claim",
+                                    "neighbor"])
 def test_tampering_with_a_real_certificate_is_caught(tamper):
     cert = _convex_regions_cert(cases.ICNN_WITH_SKIPS)
     regs = cert["region_graph"]["regions"]
@@ -79,11 +80,14 @@ def test_tampering_with_a_real_certificate_is_caught(tamper):
         reg["facets"].pop()
         for e in reg.get("redundant", []):
             e["multipliers"] = e["multipliers"][:len(reg["facets"])]
-    elif tamper == "farkas":
-        reg = next(r for r in R if r.get("redundant"))
-        e = reg["redundant"][0]
-        e["constant"] = str(int(e["constant"].split("/")[0]) + 1) + ("/" + e["constant"].split("/")[1]
-                                                                       if "/" in e["constant"] else "")
+    elif tamper == "farkas":  # written out explicitly, as the fallbacks do
+        reg = next(r for r in R if r.get("implied"))
+        group = reg.pop("implied")[0]
+        reg.setdefault("redundant", []).append({"neuron": group["neurons"][0], "support": group["facets"],
+                                                "multipliers": ["0"] * len(group["facets"]), "constant": "0"})
+    elif tamper == "implied":
+        reg = next(r for r in R if r.get("implied"))
+        reg["implied"][0]["neurons"].pop()
     elif tamper == "interior":
         reg = R[0]
         reg["interior_point"] = R[1]["interior_point"]

@@ -239,6 +239,33 @@ def test_sparse_farkas_support():
         verify(regions_cert(RAMP, regions))
 
 
+def test_implied_groups_are_solved_by_the_checker():
+    # "implied": the checker finds the multipliers itself (unique: support + constant independent)
+    regions = copy.deepcopy(RAMP_REGIONS)
+    for r in (0, 2):
+        e = regions[r].pop("redundant")[0]
+        regions[r]["implied"] = [{"facets": [0], "neurons": [e["neuron"]]}]
+    valid(regions_cert(RAMP, regions))
+    bad = copy.deepcopy(regions)
+    bad[1]["implied"] = [{"facets": [0], "neurons": [[1, 1]]}]  # 1 - x = -1 * x + 1: negative
+    invalid(regions_cert(RAMP, bad), "region 1, implied 0: the constraint of neuron \\[1, 1\\] needs a negative")
+    bad[1]["implied"] = [{"facets": [0, 1], "neurons": [[1, 1]]}]  # x, 1 - x and 1: dependent in R^2
+    invalid(regions_cert(RAMP, bad), "not linearly independent")
+    for facets in ([0, 0], [1], [-1]):
+        bad = copy.deepcopy(regions)
+        bad[0]["implied"][0]["facets"] = facets
+        invalid(regions_cert(RAMP, bad), "are not distinct facets of the region")
+    bad = copy.deepcopy(regions)
+    bad[0]["implied"][0]["neurons"] = [[1, 5]]
+    invalid(regions_cert(RAMP, bad), "there is no hidden neuron \\[1, 5\\]")
+    bad = copy.deepcopy(regions)
+    bad[0]["implied"][0]["neurons"] = []
+    invalid(regions_cert(RAMP, bad), "neuron \\[1, 1\\] is neither a listed facet nor proved redundant")
+    bad[0]["implied"][0]["neurons"] = "x"
+    with pytest.raises(CertificateError, match="implied"):
+        verify(regions_cert(RAMP, bad))
+
+
 def test_interior_point_outside_or_on_boundary():
     for p in (["-1"], ["0"]):
         regions = copy.deepcopy(ABS_REGIONS)

@@ -299,9 +299,17 @@ def _parse_graph(graph: Any) -> list[dict]:
                               [_typed(k, int, f"{v}.support") for k in _typed(support, list, f"{v}.support")],
                               "multipliers": _nums(_key(E, "multipliers", v), f"{v}.multipliers"),
                               "constant": _num(_key(E, "constant", v), f"{v}.constant")})
+        implied = []
+        for i, E in enumerate(_typed(R.get("implied", []), list, f"{w}.implied")):
+            v = f"{w}.implied[{i}]"
+            E = _typed(E, dict, v)
+            implied.append({"facets": [_typed(k, int, f"{v}.facets") for k in _typed(_key(E, "facets", v), list,
+                                                                                   f"{v}.facets")],
+                            "neurons": [_neuron_key(n, f"{v}.neurons") for n in _typed(_key(E, "neurons", v), list,
+                                                                                       f"{v}.neurons")]})
         regions.append({"pattern": [_typed(s, str, f"{w}.pattern[{i}]") for i, s in enumerate(pattern)],
                         "interior_point": _nums(_key(R, "interior_point", w), f"{w}.interior_point"),
-                        "facets": facets, "redundant": redundant})
+                        "facets": facets, "redundant": redundant, "implied": implied})
     return regions
 
 
@@ -410,11 +418,40 @@ def _check_graph(net, regions: list[dict], outputs: list[int]) -> tuple[int, int
                         _require(False, f"region {r}, redundant {i}: the Farkas identity for neuron "
                                         f"{list(R['redundant'][i]['neuron'])} fails at "
                                         f"{'the constant term' if t == d else f'coefficient {t}'}")
+        for i, E in enumerate(R["implied"]):  # check 4 with multipliers the checker solves for
+            proved.update(_check_implied(f"region {r}, implied {i}", cons, facet_g, E["facets"], E["neurons"], d))
         for t, (nu, g) in enumerate(cons.items()):
             if nonconst[t] and nu not in proved and not any(_pos_multiple(g, G) for G in facet_g):
                 _require(False, f"region {r}: the constraint of neuron {list(nu)} is neither a listed facet nor "
                                 f"proved redundant")
     return len(regions), nfacets
+
+
+def _check_implied(w: str, cons: dict, facet_g: list, support: list, neurons: list, d: int) -> list:
+    """Each listed constraint g = sum_f lambda_f g_f + mu with lambda, mu >= 0 over the support.
+
+    With the support's rows and the constant linearly independent, the solution is unique,
+    so solving for it exactly and finding it nonnegative is a Farkas certificate; finding it
+    negative (or no exact solution) rejects the claim.
+    """
+    _require(len(set(support)) == len(support) and all(0 <= f < len(facet_g) for f in support),
+             f"{w}: the facets {support} are not distinct facets of the region")
+    for nu in neurons:
+        _require(nu in cons, f"{w}: there is no hidden neuron {list(nu)}")
+    columns = [facet_g[f] for f in support] + [(0,) * d + (1,)]  # the last one is the constant
+    M = fmpq_mat(d + 1, len(columns), [g[t] for t in range(d + 1) for g in columns])
+    T = fmpq_mat(d + 1, len(neurons), [cons[nu][t] for t in range(d + 1) for nu in neurons])
+    Mt = M.transpose()
+    try:  # the normal equations: their solution is the only possible one
+        X = (Mt * M).solve(Mt * T)
+    except ZeroDivisionError:
+        raise _Invalid(f"{w}: the facets {support} and the constant are not linearly independent") from None
+    _require(M * X == T, f"{w}: some listed constraint is not a combination of the facets {support} and a constant")
+    for k, v in enumerate(X.entries()):
+        if v.p < 0:
+            raise _Invalid(f"{w}: the constraint of neuron {list(neurons[k % len(neurons)])} needs a negative "
+                           f"multiplier")
+    return neurons
 
 
 # ----- entry point -------------------------------------------------------------------------

@@ -177,13 +177,21 @@ def region_graph_json(net: Network, arrangement) -> dict:
             bends = [q_str(bend(r, other, f.outward, k)) for k in range(net.num_outputs)]  # n: into the neighbour
             l, j = net.hidden_neurons[f.neuron]
             facets.append({"neuron": [l, j], "point": _point(f.point), "neighbor": f.neighbor, "bend": bends})
+        implied = [{"facets": support, "neurons": [list(net.hidden_neurons[n]) for n in ns]}
+                   for support, ns in r.implied]
+        covered = {n for _, ns in r.implied for n in ns}
         redundant = []
         for n, support, mult, const in r.redundant:
+            if n in covered:
+                continue
             l, j = net.hidden_neurons[n]
             redundant.append({"neuron": [l, j], "support": support, "multipliers": [q_str(v) for v in mult],
                               "constant": q_str(const)})
-        out.append({"pattern": ["".join(map(str, s)) for s in net.split_pattern(r.pattern)],
-                    "interior_point": _point(r.interior_point), "facets": facets, "redundant": redundant})
+        region = {"pattern": ["".join(map(str, s)) for s in net.split_pattern(r.pattern)],
+                  "interior_point": _point(r.interior_point), "facets": facets, "redundant": redundant}
+        if implied:
+            region["implied"] = implied
+        out.append(region)
     return {"regions": out}
 
 

@@ -64,6 +64,7 @@ class Region:
     rows: Rows | None = None  # those constraints g = a.x + c >= 0, in the order of ``neurons``
     facets: list = field(default_factory=list)
     redundant: list = field(default_factory=list)  # (neuron, support, multipliers, constant)
+    implied: list = field(default_factory=list)  # (support, neurons): redundant ones solved together
     has_zero: bool = False  # some neuron is constant zero on the region
     interior_values: list | None = None  # the rows' values at the interior point, once known
 
@@ -207,9 +208,13 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
         if all(f in position for f in support):  # one exact solve for the constraints behind one hull facet
             at = sorted(position[f] for f in support)
             certs = farkas_on_support_many([reps[i] for i in members], facet_reps, at, True)
+            solved = []
             for i, cert in zip(members, certs):
                 if cert is not None:
                     redundant[i] = (at,) + cert
+                    solved.extend(neurons[r] for r in groups[i])
+            if solved:  # a checker re-solves these from the support alone (the solution is unique)
+                region.implied.append((at, solved))
     for i in undecided:
         if i not in redundant:
             cert = farkas_guess(reps[i], facet_reps, at=x0)
