@@ -127,6 +127,25 @@ def test_graph_is_connected_and_degrees_equal_facet_counts(net):
         assert {f["neighbor"] for f in data["facets"]} == set(G.neighbors(n))
     # patterns are distinct: one node per full-dimensional region
     assert len({d["pattern"] for _, d in G.nodes(data=True)}) == G.number_of_nodes()
+    # every constraint that is not on a facet's hyperplane has a valid Farkas certificate over the facets
+    from exactconvex.graph.explore import constraints_of
+
+    for n, data in G.nodes(data=True):
+        cons = {net.hidden_neurons[i]: (a, c) for i, a, c in constraints_of(net, net.local_affine(data["pattern"]))[0]}
+        facet_rows = [cons[f["neuron"]] for f in data["facets"]]
+        proved = set()
+        for e in data["redundant"]:
+            lam, mu = e["multipliers"], e["constant"]
+            assert len(lam) == len(e["support"]) and all(v >= 0 for v in lam) and mu >= 0
+            a, c = cons[e["neuron"]]
+            combo_a = [sum((l * facet_rows[f][0][t] for l, f in zip(lam, e["support"])), fmpq(0))
+                       for t in range(net.input_dim)]
+            combo_c = sum((l * facet_rows[f][1] for l, f in zip(lam, e["support"])), fmpq(0)) + mu
+            assert list(a) == combo_a and c == combo_c
+            proved.add(e["neuron"])
+        for nu, (a, c) in cons.items():
+            on_facet = any(_positive_multiple(list(a) + [c], list(fa[0]) + [fa[1]]) for fa in facet_rows)
+            assert nu in proved or on_facet
 
 
 @settings(max_examples=scaled(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -181,3 +200,9 @@ def test_hyperplane_groups_are_exactly_the_positive_multiples(family):
         expected.setdefault(canonical_key(q[:-1], q[-1]), []).append(i)
     assert sorted(map(sorted, groups)) == sorted(expected.values())
     assert groups == sorted(groups, key=lambda g: g[0]) and all(g == sorted(g) for g in groups)
+
+
+def _positive_multiple(g, h):
+    i = next(i for i, v in enumerate(h) if v != 0)
+    t = g[i] / h[i]
+    return t > 0 and all(x == t * y for x, y in zip(g, h))

@@ -179,11 +179,8 @@ def region_graph_json(net: Network, arrangement) -> dict:
             facets.append({"neuron": [l, j], "point": _point(f.point), "neighbor": f.neighbor, "bend": bends})
         implied = [{"facets": support, "neurons": [list(net.hidden_neurons[n]) for n in ns]}
                    for support, ns in r.implied]
-        covered = {n for _, ns in r.implied for n in ns}
         redundant = []
         for n, support, mult, const in r.redundant:
-            if n in covered:
-                continue
             l, j = net.hidden_neurons[n]
             redundant.append({"neuron": [l, j], "support": support, "multipliers": [q_str(v) for v in mult],
                               "constant": q_str(const)})

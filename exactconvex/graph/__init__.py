@@ -25,7 +25,7 @@ from ..network import Network
 if TYPE_CHECKING:  # networkx is imported where a graph is built, not at CLI start-up
     import networkx as nx
 
-from .explore import (Arrangement, LimitReached, bend, check_witness, edge_normal, explore,
+from .explore import (Arrangement, LimitReached, bend, check_witness, edge_normal, explore, implied_certificates,
                       switching_neurons, violation_witness)
 
 __all__ = ["regions", "graph_from_arrangement", "explore", "Arrangement", "LimitReached", "min_bend",
@@ -44,7 +44,7 @@ def graph_from_arrangement(arr: Arrangement, output: int = 0) -> "nx.Graph":
                    facets=[{"neuron": net.hidden_neurons[f.neuron], "point": f.point, "neighbor": f.neighbor}
                            for f in r.facets],
                    redundant=[{"neuron": net.hidden_neurons[n], "support": tuple(s), "multipliers": tuple(m),
-                               "constant": c} for n, s, m, c in r.redundant])
+                               "constant": c} for n, s, m, c in r.redundant + implied_certificates(r)])
     for r in arr.regions:
         for f in r.facets:
             if G.has_edge(r.id, f.neighbor):

@@ -28,13 +28,14 @@ from flint import fmpq
 from ..network import LocalAffine, Network
 import numpy as np
 
-from ..polyhedra import (dot, facet_witness, farkas_certificate, farkas_guess, farkas_on_support_many,
+from ..polyhedra import (dot, facet_witness, farkas_certificate, farkas_guess, farkas_holds_many, farkas_on_support_many,
                          project_onto, q_from_float_nice, step_from_values, step_inside)
 from ..polyhedra.rows import Rows, floats_of, hyperplane_groups
 from ..polyhedra.polar import propose_facets, span_basis, supports_of_redundant
 
 
-__all__ = ["Region", "Facet", "Arrangement", "explore", "LimitReached", "constraints_of", "constraint_rows"]
+__all__ = ["Region", "Facet", "Arrangement", "explore", "LimitReached", "constraints_of", "constraint_rows",
+           "implied_certificates"]
 
 
 class LimitReached(RuntimeError):
@@ -64,7 +65,8 @@ class Region:
     rows: Rows | None = None  # those constraints g = a.x + c >= 0, in the order of ``neurons``
     facets: list = field(default_factory=list)
     redundant: list = field(default_factory=list)  # (neuron, support, multipliers, constant)
-    implied: list = field(default_factory=list)  # (support, neurons): redundant ones solved together
+    implied: list = field(default_factory=list)  # (support, neurons): the other redundant ones, each a
+    #   nonnegative combination of the support's facets and a constant (multipliers: implied_certificates)
     has_zero: bool = False  # some neuron is constant zero on the region
     interior_values: list | None = None  # the rows' values at the interior point, once known
 
@@ -194,7 +196,7 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
                 if all(group_of[r] == i for r, v in enumerate(values) if v.p <= 0):
                     witness[i] = tuple(p)
     facet_order = sorted(witness)
-    redundant: dict[int, tuple] = {}  # group -> (facet positions, multipliers, constant)
+    redundant: dict[int, tuple | None] = {}  # group -> (facet positions, multipliers, constant), None if implied
     undecided = [i for i in range(m) if i not in witness]
     facet_reps = [reps[f] for f in facet_order]
     position = {f: k for k, f in enumerate(facet_order)}
@@ -207,13 +209,13 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
     for support, members in supports_of_redundant(polar[0] if polar else None, undecided):
         if all(f in position for f in support):  # one exact solve for the constraints behind one hull facet
             at = sorted(position[f] for f in support)
-            certs = farkas_on_support_many([reps[i] for i in members], facet_reps, at, True)
+            holds = farkas_holds_many([reps[i] for i in members], facet_reps, at, True)
             solved = []
-            for i, cert in zip(members, certs):
-                if cert is not None:
-                    redundant[i] = (at,) + cert
+            for i, ok in zip(members, holds):
+                if ok:
+                    redundant[i] = None  # implied: its multipliers are re-solved from the support on demand
                     solved.extend(neurons[r] for r in groups[i])
-            if solved:  # a checker re-solves these from the support alone (the solution is unique)
+            if solved:
                 region.implied.append((at, solved))
     for i in undecided:
         if i not in redundant:
@@ -234,7 +236,10 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
         if cert is None:  # would contradict Farkas' lemma: the facet list is wrong
             raise AssertionError(f"region {region.id}: a constraint is neither a facet nor implied by the facets")
         keep_dense(i, cert)
-    for i, (support, lam, mu) in sorted(redundant.items()):
+    for i, cert in sorted(redundant.items()):
+        if cert is None:
+            continue
+        support, lam, mu = cert
         if len(groups[i]) == 1:
             region.redundant.append((neurons[groups[i][0]], support, lam, mu))
             continue
@@ -246,6 +251,18 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
             region.redundant.append((neurons[r], support, [v * ratio for v in lam] if ratio != 1 else lam,
                                      mu * ratio))
     return [(neurons[groups[i][0]], reps[i], witness[i], len(groups[i])) for i in facet_order]
+
+
+def implied_certificates(region: Region) -> list[tuple[int, list, list, fmpq]]:
+    """(neuron, support, multipliers, constant) for every constraint of ``region.implied``: the
+    exact solution of its Farkas identity on the support (computed here, on demand)."""
+    position = {n: i for i, n in enumerate(region.neurons)}
+    facets = [region.rows.row(position[f.neuron]) for f in region.facets]
+    out = []
+    for support, members in region.implied:
+        certs = farkas_on_support_many([region.rows.row(position[n]) for n in members], facets, support, True)
+        out.extend((n, support, lam, mu) for n, (lam, mu) in zip(members, certs))
+    return out
 
 
 def explore(net: Network, *, max_regions: int | None = None, timeout: float | None = None,
@@ -264,7 +281,7 @@ def explore(net: Network, *, max_regions: int | None = None, timeout: float | No
     def add_region(pattern, point, local, neurons, rows, zero) -> int:
         if max_regions is not None and len(regions) >= max_regions:
             raise LimitReached(f"stopped at the limit of {max_regions} regions "
-                               f"({sum(1 for r in regions if r.facets or r.redundant)} fully processed)",
+                               f"({sum(1 for r in regions if r.facets or r.redundant or r.implied)} fully processed)",
                                done, len(regions))
         rid = len(regions)
         regions.append(Region(rid, pattern, tuple(point), local, neurons, rows, has_zero=zero))

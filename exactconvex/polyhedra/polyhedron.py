@@ -24,7 +24,7 @@ from flint import fmpq, fmpq_mat
 from ..numbers import q_from_float
 from .lp import float_lp_free, lp_free
 
-__all__ = ["Affine", "canonical_key", "facet_witness", "farkas_certificate", "farkas_guess", "farkas_on_support", "farkas_on_support_many", "step_inside", "step_from_values",
+__all__ = ["Affine", "canonical_key", "facet_witness", "farkas_certificate", "farkas_guess", "farkas_on_support", "farkas_on_support_many", "farkas_holds_many", "step_inside", "step_from_values",
            "dot", "values_at", "strictly_inside", "project_onto", "q_from_float_nice"]
 
 Affine = tuple  # (a: tuple[fmpq, ...], c: fmpq): the function x -> a . x + c
@@ -258,28 +258,46 @@ def farkas_on_support_many(targets: Sequence[Affine], basis: Sequence[Affine], s
     Returns, per target, (multipliers of the support's rows, in the order of ``support``, mu)
     when the exact solution on the support is an exact, nonnegative Farkas certificate, else None.
     """
+    solved = _solve_on_support(targets, basis, support, with_mu)
+    if solved is None:
+        return [None] * len(targets)
+    X, ok = solved
+    k, e = len(targets), X.entries()
+    return [(e[t::k][:len(support)], e[t::k][-1] if with_mu else fmpq(0)) if good else None
+            for t, good in enumerate(ok)]
+
+
+def farkas_holds_many(targets: Sequence[Affine], basis: Sequence[Affine], support: list[int],
+                      with_mu: bool) -> list[bool]:
+    """Whether ``farkas_on_support_many`` finds a certificate, per target (without building them)."""
+    solved = _solve_on_support(targets, basis, support, with_mu)
+    return [False] * len(targets) if solved is None else solved[1]
+
+
+def _solve_on_support(targets, basis, support, with_mu):
+    """The exact solution X of the Farkas identities on the support (one column per target) and,
+    per target, whether it is a certificate (exact fit, all multipliers >= 0); None if singular."""
     if not targets:
-        return []
+        return None
     d = len(targets[0][0])
     cols = [list(basis[i][0]) + [basis[i][1]] for i in support] + ([[fmpq(0)] * d + [fmpq(1)]] if with_mu else [])
     if not cols:
-        return [None] * len(targets)
-    n = len(cols)
+        return None
+    n, k = len(cols), len(targets)
     M = fmpq_mat(d + 1, n, [cols[j][r] for r in range(d + 1) for j in range(n)])
-    R = fmpq_mat(d + 1, len(targets), [(t[0][r] if r < d else t[1]) for r in range(d + 1) for t in targets])
+    R = fmpq_mat(d + 1, k, [(t[0][r] if r < d else t[1]) for r in range(d + 1) for t in targets])
     square = n == d + 1
     try:  # a square system has one solution; otherwise least squares, then the fit is checked
         X = M.solve(R) if square else (M.transpose() * M).solve(M.transpose() * R)
     except ZeroDivisionError:
-        return [None] * len(targets)
-    fits = None if square else M * X
-    k = len(targets)
-    e = X.entries()
-    out = []
-    for t in range(k):
-        values = e[t::k]
-        if any(v.p < 0 for v in values) or (fits is not None and any(fits[r, t] != R[r, t] for r in range(d + 1))):
-            out.append(None)
-        else:
-            out.append((values[:len(support)], values[-1] if with_mu else fmpq(0)))
-    return out
+        return None
+    ok = [True] * k
+    for j, v in enumerate(X.entries()):  # the sign of a rational is its numerator's (cheaper to read)
+        if v.p < 0:
+            ok[j % k] = False
+    if not square:
+        fits = M * X
+        for t in range(k):
+            if ok[t] and any(fits[r, t] != R[r, t] for r in range(d + 1)):
+                ok[t] = False
+    return X, ok
