@@ -155,9 +155,10 @@ def _simpler_interior_point(rows: Rows, point: tuple) -> tuple[tuple, list | Non
         scale = 1 << bits
         candidates.append(tuple(fmpq(int(round(float(v) * scale)), scale) if abs(float(v)) < 1e15 else v
                                 for v in point))
-    for values, cand in zip(rows.values(candidates), candidates):
-        if all(v.p > 0 for v in values):  # a rational's sign is its numerator's (faster to compare)
-            return cand, values
+    columns, scale = rows.scaled_values(candidates)
+    for values, cand in zip(columns, candidates):
+        if all(v > 0 for v in values):
+            return cand, [fmpq(v, scale) for v in values]
     return point, None
 
 
@@ -191,9 +192,9 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
             x = [xi + q_from_float_nice(yi) for xi, yi in zip(x0, y)]
             candidates.append((i, project_onto(x, reps[i])))
         if candidates:
-            for values, (i, p) in zip(rows.values([p for _, p in candidates]), candidates):
+            for values, (i, p) in zip(rows.scaled_values([p for _, p in candidates])[0], candidates):
                 # a facet point: every row vanishing or negative there is on the facet's own hyperplane
-                if all(group_of[r] == i for r, v in enumerate(values) if v.p <= 0):
+                if all(group_of[r] == i for r, v in enumerate(values) if v <= 0):
                     witness[i] = tuple(p)
     facet_order = sorted(witness)
     redundant: dict[int, tuple | None] = {}  # group -> (facet positions, multipliers, constant), None if implied

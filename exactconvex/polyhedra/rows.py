@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from flint import fmpq, fmpq_mat
+from flint import fmpq, fmpq_mat, fmpz
 
 __all__ = ["Rows", "hyperplane_groups", "floats_of"]
 
@@ -36,11 +36,11 @@ def floats_of(values: Sequence[fmpq]) -> np.ndarray:
 class Rows:
     """Constraints a_i . x + c_i >= 0, i = 0..m-1, in R^d (exact; floats alongside)."""
 
-    __slots__ = ("d", "flat", "_matrix", "_floats")
+    __slots__ = ("d", "flat", "_matrix", "_floats", "_integer")
 
     def __init__(self, d: int, flat: list):
         self.d, self.flat = d, flat
-        self._matrix = self._floats = None
+        self._matrix = self._floats = self._integer = None
 
     def __len__(self) -> int:
         return len(self.flat) // (self.d + 1)
@@ -63,8 +63,8 @@ class Rows:
         return self._floats
 
     def release(self) -> None:
-        """Drop the matrix and the floats (they are rebuilt on demand)."""
-        self._matrix = self._floats = None
+        """Drop the matrices and the floats (they are rebuilt on demand)."""
+        self._matrix = self._floats = self._integer = None
 
     def values(self, points: Sequence[Sequence[fmpq]], directions: Sequence[Sequence[fmpq]] = ()) -> list[list[fmpq]]:
         """Exact values g_i(p) at each point, then slopes a_i . v along each direction: one product.
@@ -78,6 +78,24 @@ class Rows:
         P = fmpq_mat(self.d + 1, k, [col[r] for r in range(self.d + 1) for col in cols])
         e = (self.matrix * P).entries()
         return [e[j::k] for j in range(k)]
+
+
+    def scaled_values(self, points: Sequence[Sequence[fmpq]]) -> tuple[list[list[fmpz]], fmpz]:
+        """Per point, the rows' values times one positive integer s, returned with s.
+
+        Exact integers: the same signs as the values, and cheaper to compute and compare than
+        rationals (one integer matrix product, no reduction of fractions).
+        """
+        k, m = len(points), len(self)
+        if not m or not k:
+            return [[] for _ in range(k)], fmpz(1)
+        if self._integer is None:
+            self._integer = self.matrix.numer_denom()
+        N, D = self._integer
+        P = fmpq_mat(self.d + 1, k, [p[r] if r < self.d else 1 for r in range(self.d + 1) for p in points])
+        Pn, Dp = P.numer_denom()
+        e = (N * Pn).entries()
+        return [e[j::k] for j in range(k)], D * Dp
 
 
 def hyperplane_groups(rows: Rows) -> list[list[int]]:
