@@ -85,6 +85,8 @@ def _nums(v: Any, where: str) -> list[fmpq]:
 
 
 def _neuron_key(v: Any, where: str) -> tuple[int, int]:
+    if type(v) is list and len(v) == 2 and type(v[0]) is int and type(v[1]) is int:  # the usual case, fast
+        return v[0], v[1]
     if not isinstance(v, list) or len(v) != 2:
         raise CertificateError(f"{where}: expected [layer, index]")
     return _typed(v[0], int, where), _typed(v[1], int, where)
@@ -150,17 +152,29 @@ def _local_affine(net, on: list[list[bool]]) -> list[list[tuple]]:
     return Z
 
 
-def _values_at(C: fmpq_mat, points: list[list]) -> list[list]:
-    """Per point, the values of every row (a | c) of C at it: one exact matrix product."""
+def _signs_at(C: fmpq_mat, points: list[list]) -> list[list]:
+    """Per point, the values of every row (a | c) of C at it, each times the same positive
+    integer (so with the same signs): one exact integer matrix product.
+
+    C = N / D and the points' matrix P = Pn / Dp with integers N, Pn and D, Dp > 0, so
+    C P = (N Pn) / (D Dp); integers avoid reducing every fraction.
+    """
     k, n = len(points), C.ncols()
-    e = (C * fmpq_mat(n, k, [p[t] if t < n - 1 else 1 for t in range(n) for p in points])).entries()
+    N, D = C.numer_denom()
+    Pn, Dp = fmpq_mat(n, k, [p[t] if t < n - 1 else 1 for t in range(n) for p in points]).numer_denom()
+    _require(D > 0 and Dp > 0, "internal: a common denominator is not positive")  # flint guarantees it
+    e = (N * Pn).entries()
     return [e[j::k] for j in range(k)]
 
 
+def _value(g: tuple, p: list) -> fmpq:
+    """g(p) for g = (a_1, ..., a_d, c), exactly (for messages)."""
+    return sum((a * x for a, x in zip(g, p)), fmpq(0)) + g[-1]
+
+
 def _not_positive(values: list) -> list[int]:
-    """Positions of the values that are <= 0 (a rational has its numerator's sign; comparing
-    that integer is three times faster than comparing the rational)."""
-    return [t for t, v in enumerate(values) if v.p <= 0]
+    """Positions of the values that are <= 0."""
+    return [t for t, v in enumerate(values) if v <= 0]
 
 
 def _nonconst(g: tuple) -> bool:
@@ -349,7 +363,7 @@ def _check_graph(net, regions: list[dict], outputs: list[int]) -> tuple[int, int
             _require(0 <= nb < len(regions), f"{w}: neighbor {nb} is not a region index")
             cols.append((ask(r, q), ask(nb, q)))
         columns.append(cols)
-    values = [_values_at(computed[r][-1], asked[r]) for r in range(len(regions))]
+    values = [_signs_at(computed[r][-1], asked[r]) for r in range(len(regions))]  # checks 1-3 need signs only
     nfacets = 0
     for r, R in enumerate(regions):
         cons, keys, nonconst, out, _ = computed[r]
@@ -358,7 +372,7 @@ def _check_graph(net, regions: list[dict], outputs: list[int]) -> tuple[int, int
         # constraint, the value is its constant)
         for t in _not_positive(at_p):  # check 1
             if nonconst[t] or at_p[t] < 0:
-                _require(False, f"region {r}: the constraint of neuron {list(keys[t])} is {at_p[t]} "
+                _require(False, f"region {r}: the constraint of neuron {list(keys[t])} is {_value(cons[keys[t]], R['interior_point'])} "
                                 f"at the interior point")
         facet_g = []
         for i, F in enumerate(R["facets"]):
@@ -441,9 +455,8 @@ def _check_implied(w: str, cons: dict, facet_g: list, support: list, neurons: li
     columns = [facet_g[f] for f in support] + [(0,) * d + (1,)]  # the last one is the constant
     M = fmpq_mat(d + 1, len(columns), [g[t] for t in range(d + 1) for g in columns])
     T = fmpq_mat(d + 1, len(neurons), [cons[nu][t] for t in range(d + 1) for nu in neurons])
-    Mt = M.transpose()
-    try:  # the normal equations: their solution is the only possible one
-        X = (Mt * M).solve(Mt * T)
+    try:  # square: the solution; otherwise the normal equations' solution, the only possible one
+        X = M.solve(T) if len(columns) == d + 1 else (M.transpose() * M).solve(M.transpose() * T)
     except ZeroDivisionError:
         raise _Invalid(f"{w}: the facets {support} and the constant are not linearly independent") from None
     _require(M * X == T, f"{w}: some listed constraint is not a combination of the facets {support} and a constant")
