@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from exactconvex import Network, load
 from exactconvex.network import Layer, NetworkError, combine
 from exactconvex.numbers import to_fraction
-from strategies import network_dicts, network_pairs, networks, points, rationals, scaled
+from strategies import network_dicts, network_pairs, networks, patterns, points, rationals, scaled
 
 REPO = Path(__file__).resolve().parent.parent
 SPEC_EXAMPLE = REPO / "examples" / "networks" / "spec_example.json"
@@ -276,3 +276,18 @@ def test_layers_are_immutable_values(net):
     assert isinstance(net.layers[0], Layer)
     with pytest.raises(AttributeError):
         net.layers[0].weight = None  # frozen dataclass
+
+
+@settings(max_examples=scaled(100), deadline=None)
+@given(st.data())
+def test_flip_local_equals_recomputing_the_local_maps(data):
+    # the rank-one update used by the region search must agree exactly with a fresh walk
+    net = data.draw(networks(d_range=(1, 3), depth_range=(2, 4), width_range=(1, 3)))
+    pattern = data.draw(patterns(net))
+    neuron = data.draw(st.integers(0, net.num_hidden - 1))
+    flipped = list(pattern)
+    flipped[neuron] = 1 - flipped[neuron]
+    updated, fresh = net.flip_local(net.local_affine(pattern), neuron), net.local_affine(flipped)
+    assert updated.pattern == fresh.pattern
+    for (G1, g1), (G2, g2) in zip(updated.pre[1:], fresh.pre[1:]):
+        assert G1 == G2 and g1 == g2

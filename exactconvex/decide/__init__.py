@@ -169,6 +169,7 @@ def witness_json(w: dict) -> dict:
 
 def region_graph_json(net: Network, arrangement) -> dict:
     regs = arrangement.regions
+    names = [list(n) for n in net.hidden_neurons]
     out = []
     for r in regs:
         facets = []
@@ -177,12 +178,12 @@ def region_graph_json(net: Network, arrangement) -> dict:
             bends = [q_str(bend(r, other, f.outward, k)) for k in range(net.num_outputs)]  # n: into the neighbour
             l, j = net.hidden_neurons[f.neuron]
             facets.append({"neuron": [l, j], "point": _point(f.point), "neighbor": f.neighbor, "bend": bends})
-        implied = [{"facets": support, "neurons": [list(net.hidden_neurons[n]) for n in ns]}
+        implied = [{"facets": support[:], "neurons": [names[n][:] for n in ns]}
                    for support, ns in r.implied]
         redundant = []
         for n, support, mult, const in r.redundant:
             l, j = net.hidden_neurons[n]
-            redundant.append({"neuron": [l, j], "support": support, "multipliers": [q_str(v) for v in mult],
+            redundant.append({"neuron": [l, j], "support": list(support), "multipliers": [q_str(v) for v in mult],
                               "constant": q_str(const)})
         region = {"pattern": ["".join(map(str, s)) for s in net.split_pattern(r.pattern)],
                   "interior_point": _point(r.interior_point), "facets": facets, "redundant": redundant}

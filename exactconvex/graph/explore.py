@@ -310,9 +310,9 @@ def explore(net: Network, *, max_regions: int | None = None, timeout: float | No
                 pattern, local = net.pattern_along(p, outward)
             nid = by_pattern.get(pattern)
             if nid is None:
-                local = local or net.local_affine(pattern)
+                local = local or net.flip_local(region.local, neuron)
                 neurons, rows, _, zero = constraint_rows(net, local)
-                at_p, slopes = rows.values([p], [outward])
+                (at_p, slopes), _ = rows.scaled_values([p], [outward])
                 eps = step_from_values(at_p, slopes)
                 if eps is None:  # the neighbour rule guarantees a step; anything else is a bug
                     raise AssertionError(f"no interior point across the facet of neuron {neuron} "

@@ -225,6 +225,36 @@ class Network:
         pre = self._affine_walk(lambda l, G, g: pattern[self._offsets[l - 1]:self._offsets[l]])
         return LocalAffine(pattern, pre)
 
+    def flip_local(self, local: LocalAffine, neuron: int) -> LocalAffine:
+        """``local_affine`` of the pattern with one neuron flipped, as an update of ``local``.
+
+        Flipping neuron j of layer l changes h_l by s e_j r (r = its row (G_l[j], g_l[j]),
+        s = +1 when it turns on, -1 when off) and leaves every other state alone, so every
+        later layer changes by a rank-one term u r: u follows the weights through the
+        unchanged states (matrix-vector products instead of matrix products).
+        """
+        l, j = self.hidden_neurons[neuron]
+        pattern = list(local.pattern)
+        pattern[neuron] = 1 - pattern[neuron]
+        G, g = local.pre[l]
+        row = fmpq_mat(1, self.input_dim, [G[j, c] for c in range(self.input_dim)])
+        offset = g[j, 0]
+        width = self.layers[l - 1].width
+        change = {l: fmpq_mat(width, 1, [(1 if pattern[neuron] else -1) if i == j else 0 for i in range(width)])}
+        pre = list(local.pre)
+        for k in range(l + 1, self.depth + 1):
+            layer = self.layers[k - 1]
+            u = layer.weight * change[k - 1]
+            for src, S in layer.skip.items():
+                if src in change:
+                    u += S * change[src]
+            Gk, gk = pre[k]
+            pre[k] = (Gk + u * row, gk + u * offset)
+            if k < self.depth:
+                states = pattern[self._offsets[k - 1]:self._offsets[k]]
+                change[k] = fmpq_mat(layer.width, 1, [v if on else 0 for v, on in zip(u.entries(), states)])
+        return LocalAffine(tuple(pattern), pre)
+
     def pattern_along(self, point, direction) -> tuple[tuple[int, ...], LocalAffine]:
         """The pattern just past ``point`` in ``direction`` (at point + eps*direction, eps -> 0+).
 

@@ -85,14 +85,14 @@ def step_from_values(values: Sequence[fmpq], slopes: Sequence[fmpq], cap: fmpq =
     The step is a power of two (small numbers downstream), at most half the distance allowed.
     """
     best = cap * 2
-    for v, slope in zip(values, slopes):  # signs read off numerators: faster than comparing rationals
+    for v, slope in zip(values, slopes):  # rationals, or integers (all scaled by one positive number)
         if not v:
-            if slope.p <= 0:
+            if slope <= 0:
                 return None
-        elif v.p < 0:
+        elif v < 0:
             return None
-        elif slope.p < 0:
-            bound = v / -slope
+        elif slope < 0:
+            bound = fmpq(v) / -slope
             if bound < best:
                 best = bound
     step = fmpq(1)

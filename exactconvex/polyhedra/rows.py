@@ -80,19 +80,21 @@ class Rows:
         return [e[j::k] for j in range(k)]
 
 
-    def scaled_values(self, points: Sequence[Sequence[fmpq]]) -> tuple[list[list[fmpz]], fmpz]:
-        """Per point, the rows' values times one positive integer s, returned with s.
+    def scaled_values(self, points: Sequence[Sequence[fmpq]], directions: Sequence[Sequence[fmpq]] = ()
+                      ) -> tuple[list[list[fmpz]], fmpz]:
+        """``values``, every one times the same positive integer s (returned with them).
 
-        Exact integers: the same signs as the values, and cheaper to compute and compare than
-        rationals (one integer matrix product, no reduction of fractions).
+        Exact integers: the same signs and ratios as the values, and cheaper to compute and
+        compare than rationals (one integer matrix product, no reduction of fractions).
         """
-        k, m = len(points), len(self)
+        cols = [list(p) + [1] for p in points] + [list(v) + [0] for v in directions]
+        k, m = len(cols), len(self)
         if not m or not k:
             return [[] for _ in range(k)], fmpz(1)
         if self._integer is None:
             self._integer = self.matrix.numer_denom()
         N, D = self._integer
-        P = fmpq_mat(self.d + 1, k, [p[r] if r < self.d else 1 for r in range(self.d + 1) for p in points])
+        P = fmpq_mat(self.d + 1, k, [col[r] for r in range(self.d + 1) for col in cols])
         Pn, Dp = P.numer_denom()
         e = (N * Pn).entries()
         return [e[j::k] for j in range(k)], D * Dp
