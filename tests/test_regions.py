@@ -206,3 +206,29 @@ def _positive_multiple(g, h):
     i = next(i for i, v in enumerate(h) if v != 0)
     t = g[i] / h[i]
     return t > 0 and all(x == t * y for x, y in zip(g, h))
+
+
+@settings(max_examples=scaled(100), deadline=None)
+@given(st.data())
+def test_farkas_holds_many_agrees_with_the_rational_solve(data):
+    # the integer sign test (adjugate, determinant) must say exactly when the solve finds a certificate
+    from exactconvex.polyhedra import farkas_holds_many, farkas_on_support_many
+
+    d = data.draw(st.integers(1, 3))
+    q = st.builds(lambda p, r: fmpq(p, r), st.integers(-9, 9), st.sampled_from([1, 2, 3, 7, 2**40]))
+    basis = [(tuple(data.draw(q) for _ in range(d)), data.draw(q)) for _ in range(d + 1)]
+    support = data.draw(st.permutations(range(len(basis))))[:d]
+    targets = []
+    for _ in range(data.draw(st.integers(1, 5))):
+        lam = [data.draw(q) for _ in support]  # either sign: some certificates exist, some do not
+        mu = data.draw(q)
+        a = tuple(sum((l * basis[f][0][t] for l, f in zip(lam, support)), fmpq(0)) for t in range(d))
+        c = sum((l * basis[f][1] for l, f in zip(lam, support)), fmpq(0)) + mu
+        targets.append((a, c))
+    certs = farkas_on_support_many(targets, basis, support, True)
+    assert farkas_holds_many(targets, basis, support, True) == [c is not None for c in certs]
+    for (a, c), cert in zip(targets, certs):
+        if cert is not None:
+            lam, mu = cert
+            assert all(v >= 0 for v in lam) and mu >= 0
+            assert all(sum((l * basis[f][0][t] for l, f in zip(lam, support)), fmpq(0)) == a[t] for t in range(d))

@@ -270,13 +270,18 @@ def farkas_on_support_many(targets: Sequence[Affine], basis: Sequence[Affine], s
 def farkas_holds_many(targets: Sequence[Affine], basis: Sequence[Affine], support: list[int],
                       with_mu: bool) -> list[bool]:
     """Whether ``farkas_on_support_many`` finds a certificate, per target (without building them)."""
-    solved = _solve_on_support(targets, basis, support, with_mu)
+    solved = _solve_on_support(targets, basis, support, with_mu, need_values=False)
     return [False] * len(targets) if solved is None else solved[1]
 
 
-def _solve_on_support(targets, basis, support, with_mu):
+def _solve_on_support(targets, basis, support, with_mu, need_values=True):
     """The exact solution X of the Farkas identities on the support (one column per target) and,
-    per target, whether it is a certificate (exact fit, all multipliers >= 0); None if singular."""
+    per target, whether it is a certificate (exact fit, all multipliers >= 0); None if singular.
+
+    Without ``need_values`` a square system is decided in integers and X is not built: with
+    M = Mn / Dm and R = Rn / Dr (Dm, Dr > 0), X = M^-1 R = Dm adj(Mn) Rn / (det(Mn) Dr), so
+    X has the signs of adj(Mn) Rn times the sign of det(Mn).
+    """
     if not targets:
         return None
     d = len(targets[0][0])
@@ -287,6 +292,19 @@ def _solve_on_support(targets, basis, support, with_mu):
     M = fmpq_mat(d + 1, n, [cols[j][r] for r in range(d + 1) for j in range(n)])
     R = fmpq_mat(d + 1, k, [(t[0][r] if r < d else t[1]) for r in range(d + 1) for t in targets])
     square = n == d + 1
+    if square and not need_values:
+        Mn, _ = M.numer_denom()
+        Rn, _ = R.numer_denom()
+        det = Mn.det()
+        if det == 0:
+            return None
+        adjugate, _ = (Mn.inv() * det).numer_denom()  # integer entries: denominator 1
+        ok = [True] * k
+        positive = det > 0
+        for j, v in enumerate((adjugate * Rn).entries()):
+            if (v < 0) if positive else (v > 0):
+                ok[j % k] = False
+        return None, ok
     try:  # a square system has one solution; otherwise least squares, then the fit is checked
         X = M.solve(R) if square else (M.transpose() * M).solve(M.transpose() * R)
     except ZeroDivisionError:
