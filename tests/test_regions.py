@@ -232,3 +232,27 @@ def test_farkas_holds_many_agrees_with_the_rational_solve(data):
             lam, mu = cert
             assert all(v >= 0 for v in lam) and mu >= 0
             assert all(sum((l * basis[f][0][t] for l, f in zip(lam, support)), fmpq(0)) == a[t] for t in range(d))
+
+
+@settings(max_examples=scaled(60), deadline=None)
+@given(st.data())
+def test_not_positive_finds_exactly_the_rows_that_are_not_positive(data):
+    # the float filter (used from 64 rows on) must never call a row positive that is not
+    from exactconvex.polyhedra.rows import Rows
+
+    d = data.draw(st.integers(1, 3))
+    tiny = st.sampled_from([Fraction(1, 2**60), -Fraction(1, 2**60), Fraction(1, 10**400), 10**400, 0])
+    value = st.one_of(rationals(), tiny) if data.draw(st.booleans()) else rationals()
+    points = [tuple(data.draw(value) for _ in range(d)) for _ in range(data.draw(st.integers(1, 3)))]
+    flat = []
+    for _ in range(data.draw(st.integers(64, 90))):
+        a = [data.draw(value) for _ in range(d)]
+        p = data.draw(st.sampled_from(points))
+        # offsets that put the point exactly on the row, just off it, or anywhere
+        on = -sum((x * y for x, y in zip(a, p)), Fraction(0))
+        c = data.draw(st.sampled_from([on, on + Fraction(1, 2**70), on - Fraction(1, 2**70), data.draw(value)]))
+        flat.extend(fmpq(v.numerator, v.denominator) for v in a + [c])
+    rows = Rows(d, flat)
+    qpoints = [tuple(fmpq(v.numerator, v.denominator) for v in p) for p in points]
+    exact = [[i for i, v in enumerate(col) if v <= 0] for col in rows.values(qpoints)]
+    assert rows.not_positive(qpoints) == exact

@@ -68,7 +68,6 @@ class Region:
     implied: list = field(default_factory=list)  # (support, neurons): the other redundant ones, each a
     #   nonnegative combination of the support's facets and a constant (multipliers: implied_certificates)
     has_zero: bool = False  # some neuron is constant zero on the region
-    interior_values: list | None = None  # the rows' values at the interior point, once known
 
     @property
     def constraints(self) -> list[tuple[int, tuple, fmpq]]:
@@ -147,19 +146,18 @@ def _start_point(net: Network) -> tuple:
     raise RuntimeError("no interior starting point found")  # pragma: no cover - measure zero
 
 
-def _simpler_interior_point(rows: Rows, point: tuple) -> tuple[tuple, list | None]:
+def _simpler_interior_point(rows: Rows, point: tuple) -> tuple:
     """A point with small denominators near ``point`` that is still strictly interior, if one is
-    found on dyadic grids, with the rows' values there; otherwise (``point``, None)."""
+    found on dyadic grids; otherwise ``point`` itself (exact either way)."""
     candidates = []
     for bits in (8, 20, 40):
         scale = 1 << bits
         candidates.append(tuple(fmpq(int(round(float(v) * scale)), scale) if abs(float(v)) < 1e15 else v
                                 for v in point))
-    columns, scale = rows.scaled_values(candidates)
-    for values, cand in zip(columns, candidates):
-        if all(v > 0 for v in values):
-            return cand, [fmpq(v, scale) for v in values]
-    return point, None
+    for bad, cand in zip(rows.not_positive(candidates), candidates):
+        if not bad:
+            return cand
+    return point
 
 
 def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
@@ -183,18 +181,20 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
     polar: list = []
     if m:
         first = [g[0] for g in groups]
-        if region.interior_values is None:
-            region.interior_values = rows.values([x0])[0]
-        g0 = floats_of(region.interior_values)[first]
+        F, z = rows.floats[first], np.append(floats_of(x0), 1.0)
+        with np.errstate(all="ignore"):
+            g0 = F @ z  # a guess; where cancellation may have spoilt it, the exact values instead
+            if not np.all(g0 > 1e-9 * (np.abs(F) @ np.abs(z))):
+                g0 = floats_of(rows.values([x0])[0])[first]
         proposals = propose_facets(rows.floats[first, :-1], g0, basis, polar) or {}
         candidates = []
         for i, y in sorted(proposals.items()):
             x = [xi + q_from_float_nice(yi) for xi, yi in zip(x0, y)]
             candidates.append((i, project_onto(x, reps[i])))
         if candidates:
-            for values, (i, p) in zip(rows.scaled_values([p for _, p in candidates])[0], candidates):
+            for bad, (i, p) in zip(rows.not_positive([p for _, p in candidates]), candidates):
                 # a facet point: every row vanishing or negative there is on the facet's own hyperplane
-                if all(group_of[r] == i for r, v in enumerate(values) if v <= 0):
+                if all(group_of[r] == i for r in bad):
                     witness[i] = tuple(p)
     facet_order = sorted(witness)
     redundant: dict[int, tuple | None] = {}  # group -> (facet positions, multipliers, constant), None if implied
@@ -317,9 +317,8 @@ def explore(net: Network, *, max_regions: int | None = None, timeout: float | No
                 if eps is None:  # the neighbour rule guarantees a step; anything else is a bug
                     raise AssertionError(f"no interior point across the facet of neuron {neuron} "
                                          f"of region {region.id}")
-                point, values = _simpler_interior_point(rows, tuple(pi + eps * ni for pi, ni in zip(p, outward)))
+                point = _simpler_interior_point(rows, tuple(pi + eps * ni for pi, ni in zip(p, outward)))
                 nid = add_region(pattern, point, local, neurons, rows, zero)
-                regions[nid].interior_values = values
             region.facets.append(Facet(neuron, p, nid, outward))
         region.rows.release()
         done += 1

@@ -36,11 +36,11 @@ def floats_of(values: Sequence[fmpq]) -> np.ndarray:
 class Rows:
     """Constraints a_i . x + c_i >= 0, i = 0..m-1, in R^d (exact; floats alongside)."""
 
-    __slots__ = ("d", "flat", "_matrix", "_floats", "_integer")
+    __slots__ = ("d", "flat", "_matrix", "_floats", "_integer", "_trusted")
 
     def __init__(self, d: int, flat: list):
         self.d, self.flat = d, flat
-        self._matrix = self._floats = self._integer = None
+        self._matrix = self._floats = self._integer = self._trusted = None
 
     def __len__(self) -> int:
         return len(self.flat) // (self.d + 1)
@@ -62,9 +62,55 @@ class Rows:
             self._floats = floats_of(self.flat).reshape(len(self), self.d + 1)
         return self._floats
 
+    @property
+    def trusted(self) -> bool:
+        """Whether every float is the correctly rounded exact entry with relative error <= 2^-53:
+        all finite, the nonzero ones normal, and zero exactly where the entry is zero."""
+        if self._trusted is None:
+            self._trusted = _trusted_floats(self.floats, self.flat)
+        return self._trusted
+
     def release(self) -> None:
         """Drop the matrices and the floats (they are rebuilt on demand)."""
-        self._matrix = self._floats = self._integer = None
+        self._matrix = self._floats = self._integer = self._trusted = None
+
+    def not_positive(self, points: Sequence[Sequence[fmpq]]) -> list[list[int]]:
+        """Per point, the rows whose exact value there is <= 0.
+
+        Float filter (proven): a float dot product of n = d + 1 terms, from correctly rounded
+        inputs, is within (n + 4) u S of the exact value (u = 2^-53, S = sum |F_j Z_j|, plus
+        n 2^-1070 for products that underflow).  Rows whose float value exceeds twice that
+        bound are positive; only the others are evaluated exactly.  Untrusted floats (see
+        ``trusted``) send every row to the exact evaluation.
+        """
+        m, d = len(self), self.d
+        if not points:
+            return []
+        if m < 64:  # few rows: one exact integer product is cheaper than the filter
+            columns, _ = self.scaled_values(points)
+            return [[i for i, v in enumerate(col) if v <= 0] for col in columns]
+        Z = floats_of([v for p in points for v in p] + [1] * len(points))
+        Z = np.vstack([Z[:-len(points)].reshape(len(points), d).T, np.ones((1, len(points)))])
+        if not (self.trusted and _trusted_floats(Z[:-1].T.ravel(), [v for p in points for v in p])):
+            columns, _ = self.scaled_values(points)
+            return [[i for i, v in enumerate(col) if v <= 0] for col in columns]
+        F = self.floats
+        with np.errstate(all="ignore"):
+            bound = 2 * (d + 5) * 2.0**-53 * (np.abs(F) @ np.abs(Z)) + (d + 1) * 2.0**-1070
+            doubtful = ~((F @ Z) > bound)  # also catches NaN
+        out = []
+        for j, p in enumerate(points):
+            rows = np.flatnonzero(doubtful[:, j]).tolist()
+            out.append([i for i in rows if self._exact_value(i, p) <= 0])
+        return out
+
+    def _exact_value(self, i: int, p: Sequence[fmpq]) -> fmpq:
+        k = i * (self.d + 1)
+        v = self.flat[k + self.d]
+        for a, x in zip(self.flat[k:k + self.d], p):
+            if a and x:
+                v += a * x
+        return v
 
     def values(self, points: Sequence[Sequence[fmpq]], directions: Sequence[Sequence[fmpq]] = ()) -> list[list[fmpq]]:
         """Exact values g_i(p) at each point, then slopes a_i . v along each direction: one product.
@@ -100,6 +146,18 @@ class Rows:
         return [e[j::k] for j in range(k)], D * Dp
 
 
+def _trusted_floats(F: np.ndarray, exact: Sequence[fmpq]) -> bool:
+    """Floats F of the exact values (same order, flattened): all finite, the nonzero ones normal
+    (well above 2^-1022), and zero exactly where the value is zero (nothing underflowed)."""
+    F = np.asarray(F).ravel()
+    if not np.all(np.isfinite(F)):
+        return False
+    nonzero = np.abs(F[F != 0])
+    if nonzero.size and nonzero.min() <= 1e-290:
+        return False
+    return all(exact[int(i)] == 0 for i in np.flatnonzero(F == 0))
+
+
 def hyperplane_groups(rows: Rows) -> list[list[int]]:
     """Classes of rows that are positive multiples of each other, each in increasing row order,
     classes ordered by their first row (deterministic).
@@ -117,10 +175,7 @@ def hyperplane_groups(rows: Rows) -> list[list[int]]:
         return [[i] for i in range(m)]
     F = rows.floats
     scale = np.abs(F[:, :d]).max(axis=1)
-    nonzero = F[F != 0]
-    trusted = (np.all(np.isfinite(F)) and np.all(scale > 0)
-               and (nonzero.size == 0 or np.abs(nonzero).min() > 1e-290)
-               and all(rows.flat[int(i)] == 0 for i in np.flatnonzero(F == 0)))  # no underflow to 0
+    trusted = rows.trusted and bool(np.all(scale > 0))
     if trusted:
         with np.errstate(all="ignore"):
             N = F / scale[:, None]
