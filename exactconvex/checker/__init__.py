@@ -455,13 +455,28 @@ def _check_implied(w: str, cons: dict, facet_g: list, support: list, neurons: li
     columns = [facet_g[f] for f in support] + [(0,) * d + (1,)]  # the last one is the constant
     M = fmpq_mat(d + 1, len(columns), [g[t] for t in range(d + 1) for g in columns])
     T = fmpq_mat(d + 1, len(neurons), [cons[nu][t] for t in range(d + 1) for nu in neurons])
-    try:  # square: the solution; otherwise the normal equations' solution, the only possible one
-        X = M.solve(T) if len(columns) == d + 1 else (M.transpose() * M).solve(M.transpose() * T)
-    except ZeroDivisionError:
-        raise _Invalid(f"{w}: the facets {support} and the constant are not linearly independent") from None
-    _require(M * X == T, f"{w}: some listed constraint is not a combination of the facets {support} and a constant")
-    for k, v in enumerate(X.entries()):
-        if v.p < 0:
+    independent = f"{w}: the facets {support} and the constant are not linearly independent"
+    if len(columns) == d + 1:
+        # square: X = M^-1 T. With M = Mn / Dm, T = Tn / Dt (integers, Dm, Dt > 0) and
+        # Mn^-1 = adj(Mn) / det(Mn): X = Dm adj(Mn) Tn / (det(Mn) Dt), so the signs of X are those
+        # of adj(Mn) Tn times the sign of det(Mn) (exact integers, no fractions to reduce)
+        (Mn, Dm), (Tn, Dt) = M.numer_denom(), T.numer_denom()
+        det = Mn.det()
+        _require(det != 0 and Dm > 0 and Dt > 0, independent)
+        adjugate, one = (Mn.inv() * det).numer_denom()
+        _require(one == 1, "internal: the adjugate of an integer matrix is an integer matrix")
+        positive = det > 0
+        signs = [v if positive else -v for v in (adjugate * Tn).entries()]
+    else:  # the normal equations' solution is the only possible one; it must fit exactly
+        try:
+            X = (M.transpose() * M).solve(M.transpose() * T)
+        except ZeroDivisionError:
+            raise _Invalid(independent) from None
+        _require(M * X == T, f"{w}: some listed constraint is not a combination of the facets {support} and a "
+                             f"constant")
+        signs = X.entries()
+    for k, v in enumerate(signs):
+        if v < 0:
             raise _Invalid(f"{w}: the constraint of neuron {list(neurons[k % len(neurons)])} needs a negative "
                            f"multiplier")
     return neurons

@@ -18,6 +18,7 @@ No bounding box: LPs are over all of R^d, regions may be unbounded.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -146,18 +147,47 @@ def _start_point(net: Network) -> tuple:
     raise RuntimeError("no interior starting point found")  # pragma: no cover - measure zero
 
 
-def _simpler_interior_point(rows: Rows, point: tuple) -> tuple:
-    """A point with small denominators near ``point`` that is still strictly interior, if one is
-    found on dyadic grids; otherwise ``point`` itself (exact either way)."""
+def _point_across(rows: Rows, p: tuple, outward: tuple) -> tuple | None:
+    """An exact interior point of the region of ``rows`` just past the facet point p along
+    ``outward``, with small denominators when possible; None if there is none.
+
+    A float guess of the step (half the distance to the nearest decreasing row, a power of
+    two) and dyadic roundings of the point reached are tried first, each checked exactly;
+    if none is interior, the step is computed exactly (``step_from_values``).
+    """
+    if len(rows) >= 64:  # many rows: floats guess the step, the exact check is cheap
+        F = rows.floats
+        with np.errstate(all="ignore"):
+            values = F @ np.append(floats_of(p), 1.0)
+            slopes = F[:, :-1] @ floats_of(outward)
+            ratios = np.where(slopes < 0, values / -slopes, np.inf)
+            reach = float(np.min(ratios)) if len(ratios) else np.inf
+        if 0 < reach < np.inf:
+            eps = fmpq(1) if reach >= 4 else fmpq(1, 2 ** (math.ceil(-math.log2(reach / 2)) + 1))
+            found = _simpler_interior_point(rows, tuple(pi + eps * ni for pi, ni in zip(p, outward)))
+            if found is not None:
+                return found
+    (at_p, slopes), _ = rows.scaled_values([p], [outward])
+    eps = step_from_values(at_p, slopes)
+    if eps is None:
+        return None
+    x = tuple(pi + eps * ni for pi, ni in zip(p, outward))
+    return _simpler_interior_point(rows, x) or x
+
+
+def _simpler_interior_point(rows: Rows, point: tuple) -> tuple | None:
+    """``point`` or a point with small denominators near it, if one of them is strictly interior
+    (checked exactly), the simplest first; otherwise None."""
     candidates = []
     for bits in (8, 20, 40):
         scale = 1 << bits
         candidates.append(tuple(fmpq(int(round(float(v) * scale)), scale) if abs(float(v)) < 1e15 else v
                                 for v in point))
+    candidates.append(point)
     for bad, cand in zip(rows.not_positive(candidates), candidates):
         if not bad:
             return cand
-    return point
+    return None
 
 
 def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
@@ -312,12 +342,10 @@ def explore(net: Network, *, max_regions: int | None = None, timeout: float | No
             if nid is None:
                 local = local or net.flip_local(region.local, neuron)
                 neurons, rows, _, zero = constraint_rows(net, local)
-                (at_p, slopes), _ = rows.scaled_values([p], [outward])
-                eps = step_from_values(at_p, slopes)
-                if eps is None:  # the neighbour rule guarantees a step; anything else is a bug
+                point = _point_across(rows, p, outward)
+                if point is None:  # the neighbour rule guarantees a step; anything else is a bug
                     raise AssertionError(f"no interior point across the facet of neuron {neuron} "
                                          f"of region {region.id}")
-                point = _simpler_interior_point(rows, tuple(pi + eps * ni for pi, ni in zip(p, outward)))
                 nid = add_region(pattern, point, local, neurons, rows, zero)
             region.facets.append(Facet(neuron, p, nid, outward))
         region.rows.release()
