@@ -105,24 +105,20 @@ class Rows:
         return out
 
     def _exact_value(self, i: int, p: Sequence[fmpq]) -> fmpq:
+        from .polyhedron import dot
+
         k = i * (self.d + 1)
-        v = self.flat[k + self.d]
-        for a, x in zip(self.flat[k:k + self.d], p):
-            if a and x:
-                v += a * x
-        return v
+        return dot(self.flat[k:k + self.d], p) + self.flat[k + self.d]
 
     def values(self, points: Sequence[Sequence[fmpq]], directions: Sequence[Sequence[fmpq]] = ()) -> list[list[fmpq]]:
         """Exact values g_i(p) at each point, then slopes a_i . v along each direction: one product.
 
         Returns one list per point, then per direction, of the m rows' values.
         """
-        cols = [list(p) + [1] for p in points] + [list(v) + [0] for v in directions]
-        k, m = len(cols), len(self)
+        k, m = len(points) + len(directions), len(self)
         if not m or not k:
             return [[] for _ in range(k)]
-        P = fmpq_mat(self.d + 1, k, [col[r] for r in range(self.d + 1) for col in cols])
-        e = (self.matrix * P).entries()
+        e = (self.matrix * _columns(self.d, points, directions)).entries()
         return [e[j::k] for j in range(k)]
 
 
@@ -133,17 +129,21 @@ class Rows:
         Exact integers: the same signs and ratios as the values, and cheaper to compute and
         compare than rationals (one integer matrix product, no reduction of fractions).
         """
-        cols = [list(p) + [1] for p in points] + [list(v) + [0] for v in directions]
-        k, m = len(cols), len(self)
+        k, m = len(points) + len(directions), len(self)
         if not m or not k:
             return [[] for _ in range(k)], fmpz(1)
         if self._integer is None:
             self._integer = self.matrix.numer_denom()
         N, D = self._integer
-        P = fmpq_mat(self.d + 1, k, [col[r] for r in range(self.d + 1) for col in cols])
-        Pn, Dp = P.numer_denom()
+        Pn, Dp = _columns(self.d, points, directions).numer_denom()
         e = (N * Pn).entries()
         return [e[j::k] for j in range(k)], D * Dp
+
+
+def _columns(d: int, points, directions) -> fmpq_mat:
+    """The (d + 1) x k matrix of the points (last coordinate 1) then the directions (0)."""
+    cols = [list(p) + [1] for p in points] + [list(v) + [0] for v in directions]
+    return fmpq_mat(d + 1, len(cols), [col[r] for r in range(d + 1) for col in cols])
 
 
 def _trusted_floats(F: np.ndarray, exact: Sequence[fmpq]) -> bool:
