@@ -4,8 +4,8 @@ Nodes are the full-dimensional activation regions (ids 0, 1, ... in discovery or
 attributes ``pattern`` (tuple of 0/1 over hidden neurons), ``interior_point``,
 ``gradient`` and ``offset`` (the affine piece of the chosen output), ``facets`` (list of
 dicts: ``neuron`` as (layer, index), ``point``, ``neighbor``) and ``redundant`` (Farkas
-certificates of the non-facet constraints: ``support``, positions in ``facets`` of the
-nonzero ``multipliers``, and ``constant``).
+certificates of the non-facet constraints: ``multipliers`` of the facets at positions
+``support`` in ``facets``, the others 0, and ``constant``).
 
 Edges are the shared (d-1)-dimensional facets, with ``point`` (exact, in the facet's
 relative interior), ``normal`` (the local gradient of the earliest switching neuron,

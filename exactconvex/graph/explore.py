@@ -191,8 +191,10 @@ def _simpler_interior_point(rows: Rows, point: tuple) -> tuple | None:
 
 
 def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
-    """Facets (representative neuron, group function, witness point, group size); fills
-    region.redundant with sparse Farkas certificates over the facets, in the returned order.
+    """Facets (representative neuron, group function, witness point, group size), in the order
+    the Farkas certificates refer to; fills region.implied with the constraints confirmed in
+    groups (their supports, read off the polar hull) and region.redundant with explicit, sparse
+    certificates for the rest.
 
     Floats propose (all facets at once by polarity), exact checks dispose: a proposed facet
     counts only with an exact witness point, a constraint counts as redundant only with an

@@ -57,12 +57,9 @@ def canonical_key(a: Sequence[fmpq], c: fmpq) -> tuple:
 
 def values_at(rows: Sequence[Affine], x: Sequence[fmpq]) -> list[fmpq]:
     """Exact values of affine functions at x (one matrix product)."""
-    if not rows:
-        return []
-    d = len(x)
-    A = fmpq_mat(len(rows), d, [v for a, _ in rows for v in a])
-    vals = A * fmpq_mat(d, 1, list(x))
-    return [vals[i, 0] + rows[i][1] for i in range(len(rows))]
+    from .rows import Rows
+
+    return Rows(len(x), [v for a, c in rows for v in (*a, c)]).values([x])[0] if rows else []
 
 
 def strictly_inside(rows: Sequence[Affine], x: Sequence[fmpq]) -> bool:
@@ -263,8 +260,9 @@ def farkas_on_support_many(targets: Sequence[Affine], basis: Sequence[Affine], s
         return [None] * len(targets)
     X, ok = solved
     k, e = len(targets), X.entries()
-    return [(e[t::k][:len(support)], e[t::k][-1] if with_mu else fmpq(0)) if good else None
-            for t, good in enumerate(ok)]
+    columns = [e[t::k] for t in range(k)]
+    return [(col[:len(support)], col[-1] if with_mu else fmpq(0)) if good else None
+            for col, good in zip(columns, ok)]
 
 
 def farkas_holds_many(targets: Sequence[Affine], basis: Sequence[Affine], support: list[int],

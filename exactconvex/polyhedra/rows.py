@@ -89,9 +89,10 @@ class Rows:
         if m < 64:  # few rows: one exact integer product is cheaper than the filter
             columns, _ = self.scaled_values(points)
             return [[i for i, v in enumerate(col) if v <= 0] for col in columns]
-        Z = floats_of([v for p in points for v in p] + [1] * len(points))
-        Z = np.vstack([Z[:-len(points)].reshape(len(points), d).T, np.ones((1, len(points)))])
-        if not (self.trusted and _trusted_floats(Z[:-1].T.ravel(), [v for p in points for v in p])):
+        coordinates = [v for p in points for v in p]
+        X = floats_of(coordinates)
+        Z = np.vstack([X.reshape(len(points), d).T, np.ones((1, len(points)))])  # one column per point
+        if not (self.trusted and _trusted_floats(X, coordinates)):
             columns, _ = self.scaled_values(points)
             return [[i for i, v in enumerate(col) if v <= 0] for col in columns]
         F = self.floats
