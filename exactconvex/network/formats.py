@@ -22,7 +22,7 @@ from typing import Any, Mapping
 
 from flint import fmpq_mat
 
-from ..numbers import NumberError, q_json, to_q
+from ..numbers import ZERO, NumberError, q_json, to_q
 from .model import Layer, Network, NetworkError
 
 __all__ = ["FormatError", "load", "read_json", "network_from_dict", "network_to_dict", "save_json",
@@ -30,7 +30,7 @@ __all__ = ["FormatError", "load", "read_json", "network_from_dict", "network_to_
 
 FORMAT_NAME = "exactconvex.network"
 FORMAT_VERSION = 1
-_LAYER_KEYS = {"weight", "bias", "skip"}
+_LAYER_KEYS = {"weight", "bias", "skip", "activation"}
 _TOP_KEYS = {"format", "version", "input_dim", "layers", "name", "description", "metadata"}
 
 
@@ -125,12 +125,30 @@ def network_from_dict(data: Any) -> Network:
                 if k in skips:
                     raise FormatError(f'{where}, field "skip": source {k} is given twice')
                 skips[k] = _matrix(rows, f'{where}, field "skip" from {k}', n, widths[k])
-        layers.append(Layer(W, b, dict(sorted(skips.items()))))
+        slope = _activation(L["activation"], where, last=l == len(layers_data)) if "activation" in L else ZERO
+        layers.append(Layer(W, b, dict(sorted(skips.items())), slope))
         widths.append(n)
     try:
         return Network(d, layers)
     except NetworkError as exc:  # pragma: no cover - the checks above come first
         raise FormatError(str(exc)) from None
+
+
+def _activation(value: Any, where: str, last: bool):
+    """The slope of an ``activation`` value: "relu" is 0, {"leaky_relu": s} is s."""
+    if last:
+        raise FormatError(f'{where}, field "activation": the last layer is linear and has no activation')
+    if value == "relu":
+        return ZERO
+    if isinstance(value, dict) and list(value) == ["leaky_relu"]:
+        return _number(value["leaky_relu"], f'{where}, field "activation", "leaky_relu"')
+    raise FormatError(f'{where}, field "activation": expected "relu" or {{"leaky_relu": <number>}}, '
+                      f"got {_short_json(value)}")
+
+
+def _short_json(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:40] + f"... ({len(text)} characters)"
 
 
 def _json_matrix(m: fmpq_mat) -> list:
@@ -145,6 +163,8 @@ def network_to_dict(net: Network) -> dict:
                        "bias": [q_json(layer.bias[i, 0]) for i in range(layer.width)]}
         if layer.skip:
             entry["skip"] = {str(k): _json_matrix(s) for k, s in sorted(layer.skip.items())}
+        if layer.slope != 0:  # ReLU layers are written without the key, as before
+            entry["activation"] = {"leaky_relu": q_json(layer.slope)}
         layers.append(entry)
     return {"format": FORMAT_NAME, "version": FORMAT_VERSION, "input_dim": net.input_dim, "layers": layers}
 

@@ -1,11 +1,15 @@
-"""The exact ReLU network model (semantics of ``shared/spec/network-format.md``).
+"""The exact (Leaky)ReLU network model (semantics of ``shared/spec/network-format.md``).
 
 Layer l (1-based) computes z_l = W_l h_{l-1} + sum_k S_{l,k} h_k + b_l, with h_0 = x,
-h_l = ReLU(z_l) for hidden layers and f(x) = z_L for the last one.  Weights are
-python-flint ``fmpq_mat`` matrices, so evaluation and local affine maps are exact.
+h_l = sigma_l(z_l) for hidden layers and f(x) = z_L for the last one, where sigma_l is the
+LeakyReLU of slope s_l: sigma(z) = z for z > 0 and s_l z for z <= 0 (s_l = 0 is ReLU, the
+default).  Weights and slopes are python-flint ``fmpq``, so evaluation and local affine maps
+are exact.
 
 Hidden neurons are numbered in topological order (layer by layer); an *activation
-pattern* is a tuple of 0/1 over them, with the convention "on" iff z > 0.
+pattern* is a tuple of 0/1 over them, with the convention "on" iff z > 0.  Where a pattern
+holds, an on neuron passes its pre-activation and an off neuron s_l times it (geometry
+notes, section 8): the regions are those of ReLU, only the local maps change.
 """
 
 from __future__ import annotations
@@ -43,22 +47,33 @@ def _rows(m: fmpq_mat) -> list[list[fmpq]]:
 
 @dataclass(frozen=True)
 class Layer:
-    """One layer: ``weight`` (n_l x n_{l-1}), ``bias`` (n_l x 1), ``skip`` {source k: S (n_l x n_k)}."""
+    """One layer: ``weight`` (n_l x n_{l-1}), ``bias`` (n_l x 1), ``skip`` {source k: S (n_l x n_k)}
+    and, for a hidden layer, the ``slope`` s of its LeakyReLU (0: ReLU; always 0 on the output layer)."""
 
     weight: fmpq_mat
     bias: fmpq_mat
     skip: Mapping[int, fmpq_mat] = field(default_factory=dict)
+    slope: fmpq = fmpq(0)
 
     @property
     def width(self) -> int:
         return self.weight.nrows()
 
+    @property
+    def activation(self) -> str:
+        """``"relu"`` or ``"leaky_relu:S"`` (S exact)."""
+        return "relu" if self.slope == 0 else f"leaky_relu:{self.slope}"
+
+    def activate(self, z: fmpq) -> fmpq:
+        """sigma(z): z where z > 0, slope * z where z <= 0."""
+        return z if z > 0 else self.slope * z
+
     @classmethod
-    def from_lists(cls, weight, bias=None, skip=None) -> "Layer":
+    def from_lists(cls, weight, bias=None, skip=None, slope=None) -> "Layer":
         w = _matrix(weight)
         b = _column(bias) if bias is not None else fmpq_mat(w.nrows(), 1)
         s = {int(k): _matrix(v) for k, v in (skip or {}).items()}
-        return cls(w, b, dict(sorted(s.items())))
+        return cls(w, b, dict(sorted(s.items())), to_q(slope) if slope is not None else fmpq(0))
 
 
 @dataclass(frozen=True)
@@ -107,8 +122,10 @@ class Network:
     # ----- construction -------------------------------------------------------------
     @classmethod
     def from_lists(cls, input_dim: int, layers: Iterable[Mapping]) -> "Network":
-        """Build from plain lists: ``[{"weight": rows, "bias": [...], "skip": {k: rows}}, ...]``."""
-        return cls(input_dim, [Layer.from_lists(L["weight"], L.get("bias"), L.get("skip")) for L in layers])
+        """Build from plain lists: ``[{"weight": rows, "bias": [...], "skip": {k: rows}, "slope": s}, ...]``
+        (``slope``: the LeakyReLU slope of a hidden layer, 0 = ReLU when absent)."""
+        return cls(input_dim, [Layer.from_lists(L["weight"], L.get("bias"), L.get("skip"), L.get("slope"))
+                               for L in layers])
 
     def _validate(self) -> None:
         if self.input_dim < 1:
@@ -129,6 +146,8 @@ class Network:
                 if s.nrows() != layer.width or s.ncols() != widths[k]:
                     raise NetworkError(f"layer {l}: skip from {k} has shape ({s.nrows()}, {s.ncols()}), "
                                        f"expected ({layer.width}, {widths[k]})")
+            if l == len(self.layers) and layer.slope != 0:
+                raise NetworkError(f"layer {l}: the output layer is linear and has no activation")
             widths.append(layer.width)
 
     # ----- shape --------------------------------------------------------------------
@@ -144,6 +163,20 @@ class Network:
     @property
     def hidden_widths(self) -> list[int]:
         return [layer.width for layer in self.layers[:-1]]
+
+    @property
+    def slopes(self) -> list[fmpq]:
+        """The LeakyReLU slope of every hidden layer (0 = ReLU)."""
+        return [layer.slope for layer in self.layers[:-1]]
+
+    @property
+    def is_relu(self) -> bool:
+        """True when every hidden layer is a plain ReLU layer."""
+        return all(s == 0 for s in self.slopes)
+
+    def neuron_slope(self, i: int) -> fmpq:
+        """The slope of flat hidden neuron i's activation."""
+        return self.layers[self.hidden_neurons[i][0] - 1].slope
 
     @property
     def num_outputs(self) -> int:
@@ -165,8 +198,12 @@ class Network:
         return n
 
     def is_icnn(self) -> bool:
-        """ICNN structure: every weight from a hidden layer (into later layers and the output) is >= 0."""
+        """ICNN structure: every weight from a hidden layer (into later layers and the output) is >= 0,
+        and every activation is convex (slope <= 1), nondecreasing too (0 <= slope) from layer 2 on,
+        where it acts on a convex function that need not be affine (geometry notes, section 8)."""
         for l, layer in enumerate(self.layers, start=1):
+            if l < self.depth and (layer.slope > 1 or (l >= 2 and layer.slope < 0)):
+                return False
             if l >= 2 and any(v < 0 for v in layer.weight.entries()):
                 return False
             for k, s in layer.skip.items():
@@ -191,7 +228,7 @@ class Network:
                 z += s * h[k]
             zs.append(z)
             if l < self.depth:
-                h.append(fmpq_mat(z.nrows(), 1, [v if v > 0 else 0 for v in z.entries()]))
+                h.append(fmpq_mat(z.nrows(), 1, [layer.activate(v) for v in z.entries()]))
         return zs, h
 
     def evaluate(self, x) -> tuple[fmpq, ...]:
@@ -228,10 +265,10 @@ class Network:
     def flip_local(self, local: LocalAffine, neuron: int) -> LocalAffine:
         """``local_affine`` of the pattern with one neuron flipped, as an update of ``local``.
 
-        Flipping neuron j of layer l changes h_l by s e_j r (r = its row (G_l[j], g_l[j]),
-        s = +1 when it turns on, -1 when off) and leaves every other state alone, so every
-        later layer changes by a rank-one term u r: u follows the weights through the
-        unchanged states (matrix-vector products instead of matrix products).
+        Flipping neuron j of layer l changes h_l by +-(1 - s_l) e_j r (r = its row (G_l[j], g_l[j]),
+        + when it turns on, - when off, s_l the layer's LeakyReLU slope) and leaves every other
+        state alone, so every later layer changes by a rank-one term u r: u follows the weights
+        through the unchanged states (matrix-vector products instead of matrix products).
         """
         l, j = self.hidden_neurons[neuron]
         pattern = list(local.pattern)
@@ -240,7 +277,8 @@ class Network:
         row = fmpq_mat(1, self.input_dim, [G[j, c] for c in range(self.input_dim)])
         offset = g[j, 0]
         width = self.layers[l - 1].width
-        change = {l: fmpq_mat(width, 1, [(1 if pattern[neuron] else -1) if i == j else 0 for i in range(width)])}
+        jump = (1 - self.layers[l - 1].slope) * (1 if pattern[neuron] else -1)
+        change = {l: fmpq_mat(width, 1, [jump if i == j else 0 for i in range(width)])}
         pre = list(local.pre)
         for k in range(l + 1, self.depth + 1):
             layer = self.layers[k - 1]
@@ -252,7 +290,8 @@ class Network:
             pre[k] = (Gk + u * row, gk + u * offset)
             if k < self.depth:
                 states = pattern[self._offsets[k - 1]:self._offsets[k]]
-                change[k] = fmpq_mat(layer.width, 1, [v if on else 0 for v, on in zip(u.entries(), states)])
+                change[k] = fmpq_mat(layer.width, 1, [v if on else layer.slope * v
+                                                      for v, on in zip(u.entries(), states)])
         return LocalAffine(tuple(pattern), pre)
 
     def pattern_along(self, point, direction) -> tuple[tuple[int, ...], LocalAffine]:
@@ -296,8 +335,9 @@ class Network:
             if l < self.depth:
                 states = decide(l, G, g)
                 eG, eg = G.entries(), g.entries()
-                A = fmpq_mat(layer.width, d, [v if states[i // d] else 0 for i, v in enumerate(eG)])
-                a = fmpq_mat(layer.width, 1, [v if on else 0 for v, on in zip(eg, states)])
+                s = layer.slope  # an off neuron passes s times its pre-activation
+                A = fmpq_mat(layer.width, d, [v if states[i // d] else s * v for i, v in enumerate(eG)])
+                a = fmpq_mat(layer.width, 1, [v if on else s * v for v, on in zip(eg, states)])
                 H.append((A, a))
         return pre
 
@@ -339,6 +379,8 @@ class Network:
                 return False
             if set(a.skip) != set(b.skip) or any(a.skip[k] != b.skip[k] for k in a.skip):
                 return False
+            if a.slope != b.slope:
+                return False
         return True
 
     def __hash__(self):
@@ -346,14 +388,31 @@ class Network:
 
     def __repr__(self) -> str:
         skips = [(l, k) for l, layer in enumerate(self.layers, 1) for k in layer.skip]
-        return f"Network(widths={self.widths}" + (f", skips={skips})" if skips else ")")
+        slopes = "" if self.is_relu else f", slopes={[str(s) for s in self.slopes]}"
+        return f"Network(widths={self.widths}" + (f", skips={skips}" if skips else "") + slopes + ")"
 
 
 def combine(nets: Sequence[Network], coefficients: Sequence) -> Network:
-    """One network computing sum_i c_i f_i, the hidden layers of all f_i side by side.
+    """One network computing sum_i c_i f_i from the hidden layers of all f_i.
 
-    Networks of different depths are aligned at the input: net i keeps its hidden layers
-    1..L_i-1 and its output layer becomes skip connections into the common output layer.
+    Side by side when every hidden layer index that several networks have carries one slope in
+    all of them (always so for ReLU networks): hidden layer l holds net 0's neurons of layer l,
+    then net 1's, ...  Networks of different depths are aligned at the input, and a shallower
+    network's output layer enters the common output layer through skips.
+
+    Otherwise the layers could not share one activation, so the networks are *stacked*: net 0's
+    hidden layers come first, then net 1's, ...; the first hidden layer of a stacked network reads
+    x through a skip from the input, its other connections keep their sources shifted by its
+    offset.  Either way all-zero skips are dropped.  The checker rebuilds f - g with the same rule
+    (docs/certificate-format.md, claim "equivalent").
+
+    Examples
+    --------
+    >>> f = Network.from_lists(1, [{"weight": [[1]]}, {"weight": [[1]]}])
+    >>> g = Network.from_lists(1, [{"weight": [[1]], "slope": "1/2"}, {"weight": [[1]]}])
+    >>> h = combine([f, g], [1, -1])
+    >>> h.hidden_widths, h.evaluate([-2])
+    ([1, 1], (1,))
     """
     if not nets:
         raise NetworkError("nothing to combine")
@@ -362,43 +421,44 @@ def combine(nets: Sequence[Network], coefficients: Sequence) -> Network:
         if n.input_dim != d or n.num_outputs != m:
             raise NetworkError("networks to combine need the same input dimension and number of outputs")
     cs = [to_q(c) for c in coefficients]
-    L = max(n.depth for n in nets)
-    width = [d] + [sum(n.layers[l - 1].width for n in nets if l <= n.depth - 1) for l in range(1, L)] + [m]
-    offset = {}  # (net, layer) -> first row in the combined layer
-    for l in range(0, L):
-        pos = 0
-        for i, n in enumerate(nets):
-            if l == 0:
-                offset[i, 0] = 0
-            elif l <= n.depth - 1:
-                offset[i, l] = pos
-                pos += n.layers[l - 1].width
+    slopes_at: dict[int, set] = {}
+    for n in nets:
+        for l, s in enumerate(n.slopes, start=1):
+            slopes_at.setdefault(l, set()).add(s)
+    side_by_side = all(len(v) == 1 for v in slopes_at.values())
+    # place[i, l] = (target layer, first row there) of net i's layer l (0: the input)
+    place: dict[tuple[int, int], tuple[int, int]] = {}
+    hidden: list[list] = []  # per target hidden layer: [width, slope]
+    base = 0
+    for i, n in enumerate(nets):
+        place[i, 0] = (0, 0)
+        for l in range(1, n.depth):
+            t = l if side_by_side else base + l
+            while len(hidden) < t:
+                hidden.append([0, n.layers[l - 1].slope])
+            place[i, l] = (t, hidden[t - 1][0])
+            hidden[t - 1][0] += n.layers[l - 1].width
+        base += n.depth - 1
+    L = len(hidden) + 1
+    width = [d] + [w for w, _ in hidden] + [m]
+    mats = [(fmpq_mat(width[t], width[t - 1]), fmpq_mat(width[t], 1), {}) for t in range(1, L + 1)]
+    for i, n in enumerate(nets):
+        for l, layer in enumerate(n.layers, start=1):
+            output = l == n.depth
+            t, row0 = (L, 0) if output else place[i, l]
+            scale = cs[i] if output else fmpq(1)
+            W, b, skips = mats[t - 1]
+            for src, block in [(l - 1, layer.weight)] + list(layer.skip.items()):
+                ts, col0 = place[i, src]
+                mat = W if ts == t - 1 else skips.setdefault(ts, fmpq_mat(width[t], width[ts]))
+                for r in range(block.nrows()):
+                    for c in range(block.ncols()):
+                        if block[r, c] != 0:
+                            mat[row0 + r, col0 + c] += block[r, c] * scale
+            for r in range(layer.width):
+                b[row0 + r, 0] += layer.bias[r, 0] * scale
     layers = []
-    for l in range(1, L + 1):
-        W = fmpq_mat(width[l], width[l - 1])
-        b = fmpq_mat(width[l], 1)
-        skips: dict[int, fmpq_mat] = {}
-
-        def place(target_src: int, block: fmpq_mat, row0: int, col0: int, scale):
-            mat = W if target_src == l - 1 else skips.setdefault(target_src, fmpq_mat(width[l], width[target_src]))
-            for r in range(block.nrows()):
-                for c in range(block.ncols()):
-                    if block[r, c] != 0:
-                        mat[row0 + r, col0 + c] += block[r, c] * scale
-
-        for i, n in enumerate(nets):
-            is_output = l == L
-            if not is_output and l > n.depth - 1:
-                continue
-            src_layer = n.layers[n.depth - 1] if is_output else n.layers[l - 1]
-            own_l = n.depth if is_output else l
-            row0 = 0 if is_output else offset[i, l]
-            scale = cs[i] if is_output else fmpq(1)
-            place(own_l - 1, src_layer.weight, row0, offset[i, own_l - 1], scale)
-            for k, s in src_layer.skip.items():
-                place(k, s, row0, offset[i, k], scale)
-            for r in range(src_layer.width):
-                b[row0 + r, 0] += src_layer.bias[r, 0] * scale
-        skips = {k: s for k, s in sorted(skips.items()) if any(v != 0 for v in s.entries())}
-        layers.append(Layer(W, b, skips))
+    for t, (W, b, skips) in enumerate(mats, start=1):
+        skips = {k: S for k, S in sorted(skips.items()) if any(v != 0 for v in S.entries())}
+        layers.append(Layer(W, b, skips, hidden[t - 1][1] if t < L else fmpq(0)))
     return Network(d, layers)
