@@ -150,7 +150,7 @@ INVALID = {
     "skip in layer 1": (lambda d: d["layers"][0].update(skip={"0": [[1, 0], [0, 1]]}), ["layer 1", "skip"]),
     "skip negative source": (lambda d: d["layers"][1].update(skip={"-1": [[1, 1]]}), ["layer 2", "skip", "-1"]),
     "skip not object": (lambda d: d["layers"][1].update(skip=[[1, 0]]), ["layer 2", "skip"]),
-    "unknown layer key": (lambda d: d["layers"][0].update(activation="relu"), ["layer 1", "activation"]),
+    "unknown layer key": (lambda d: d["layers"][0].update(dropout="1/2"), ["layer 1", "dropout"]),
     "string abc": (lambda d: d["layers"][1]["weight"][0].__setitem__(1, "abc"), ["layer 2", "weight", "abc"]),
     "one over zero": (lambda d: d["layers"][0]["bias"].__setitem__(1, "1/0"), ["layer 1", "bias", "1/0"]),
     "true": (lambda d: d["layers"][0]["weight"][0].__setitem__(0, True), ["layer 1", "weight"]),
