@@ -134,3 +134,18 @@ def test_icnn_structure_needs_convex_nondecreasing_activations():
     assert net("0", "0").is_icnn() and net("-1", "1/2").is_icnn() and net("1", "1").is_icnn()
     assert not net("2", "0").is_icnn()  # a concave first-layer activation
     assert not net("0", "-1").is_icnn()  # a decreasing activation of a convex function
+
+
+@settings(max_examples=scaled(30))
+@given(seed=st.integers(0, 10**6))
+def test_networks_pickle_exactly(seed):
+    import pickle
+
+    rng = random.Random(seed)
+    depth = rng.randint(0, 3)
+    net = _random_net(rng, rng.randint(1, 3), [rng.randint(1, 3) for _ in range(depth)],
+                      [rng.choice(SLOPES) for _ in range(depth)])
+    tiny = Network.from_lists(1, [{"weight": [["1e-400"]], "slope": "-1/3"}, {"weight": [["10e400"]]}])
+    for n in (net, tiny):
+        back = pickle.loads(pickle.dumps(n))
+        assert back == n and back.slopes == n.slopes

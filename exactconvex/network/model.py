@@ -41,6 +41,21 @@ def _column(values: Sequence) -> fmpq_mat:
     return fmpq_mat(len(values), 1, [to_q(v) for v in values])
 
 
+def _matrix_state(m: fmpq_mat) -> tuple:
+    """An exact, picklable state of a matrix (python-flint matrices do not pickle)."""
+    return m.nrows(), m.ncols(), [(int(v.p), int(v.q)) for v in m.entries()]
+
+
+def _matrix_from_state(state: tuple) -> fmpq_mat:
+    nrows, ncols, entries = state
+    return fmpq_mat(nrows, ncols, [fmpq(p, q) for p, q in entries])
+
+
+def _layer_from_state(weight, bias, skip, slope) -> "Layer":
+    return Layer(_matrix_from_state(weight), _matrix_from_state(bias),
+                 {k: _matrix_from_state(S) for k, S in skip}, fmpq(*slope))
+
+
 def _rows(m: fmpq_mat) -> list[list[fmpq]]:
     return [[m[i, j] for j in range(m.ncols())] for i in range(m.nrows())]
 
@@ -67,6 +82,11 @@ class Layer:
     def activate(self, z: fmpq) -> fmpq:
         """sigma(z): z where z > 0, slope * z where z <= 0."""
         return z if z > 0 else self.slope * z
+
+    def __reduce__(self):  # exact pickling, so that networks cross process boundaries unchanged
+        return _layer_from_state, (_matrix_state(self.weight), _matrix_state(self.bias),
+                                   [(k, _matrix_state(S)) for k, S in self.skip.items()],
+                                   (int(self.slope.p), int(self.slope.q)))
 
     @classmethod
     def from_lists(cls, weight, bias=None, skip=None, slope=None) -> "Layer":
