@@ -1,9 +1,9 @@
-"""Exact rational numbers: the one place where numbers are parsed and printed.
+r"""Exact rational numbers: the one place where numbers are parsed and printed.
 
 Every number in exactconvex is a python-flint ``fmpq``.  The semantics, stated once:
 
 * an ``int`` or an integer string is that integer;
-* a string ``"p/q"`` is the fraction p/q (q != 0);
+* a string ``"p/q"`` is the fraction p/q (q > 0);
 * a decimal string or a JSON decimal (``"0.1"``, ``-2.5e-3``, ``"1e-9"``) is exactly the
   decimal it spells: ``"0.1"`` is 1/10, not the nearest binary float;
 * a Python ``float`` (or a NumPy float16/32/64 scalar) is its exact binary value:
@@ -11,8 +11,25 @@ Every number in exactconvex is a python-flint ``fmpq``.  The semantics, stated o
   models are read, so that the file means exactly what the float network computes;
 * ``fractions.Fraction`` and ``fmpq`` are taken as they are.
 
-Anything else (bool, None, NaN, infinities, ``"abc"``, ``"1/0"``) is rejected with
-``NumberError``.  No other module parses numbers.
+Strings are read strictly, character by character ("nothing is guessed"), in ASCII only:
+
+* integers ``-?[0-9]+``;
+* fractions ``-?[0-9]+/[0-9]+`` with a positive denominator (``"1/-2"`` is refused);
+* decimals ``-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?``: JSON's number grammar, so a point
+  needs digits on both sides (``"1."`` and ``".5"`` are refused), except that leading
+  zeros are allowed, as in the integer form.
+
+No sign ``+``, no spaces or newlines anywhere, no other digits than 0-9.  Anything else
+(bool, None, NaN, infinities, ``"abc"``, ``"1/0"``, ``" 1 / 7 "``, ``"+3"``, ``"3\n"``) is
+rejected with ``NumberError``, whose message shows long literals shortened (``shorten``).
+No other module parses numbers.
+
+>>> to_q("-3/4"), to_q("2.5e-1"), to_q(7)
+(-3/4, 1/4, 7)
+>>> to_q("+3")
+Traceback (most recent call last):
+    ...
+exactconvex.numbers.NumberError: '+3' is not a number: write an integer, a fraction p/q or a decimal such as -2.5e-3 (ASCII digits, no '+', no spaces)
 """
 
 from __future__ import annotations
@@ -25,7 +42,7 @@ from typing import Any
 from flint import fmpq, fmpz
 
 __all__ = ["Q", "NumberError", "to_q", "q_str", "q_json", "decimal_to_q", "q_from_float",
-           "to_fraction", "ZERO", "ONE"]
+           "to_fraction", "shorten", "ZERO", "ONE"]
 
 Q = fmpq
 ZERO = fmpq(0)
@@ -36,28 +53,66 @@ class NumberError(ValueError):
     """A value is not a finite exact number."""
 
 
-_INT = re.compile(r"[+-]?\d+\Z", re.ASCII)
-_FRACTION = re.compile(r"([+-]?\d+)\s*/\s*([+-]?\d+)\Z", re.ASCII)
-_DECIMAL = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\Z", re.ASCII)
-_CANONICAL = re.compile(r"(-?\d{1,4000})(?:/(\d{1,4000}))?\Z", re.ASCII)  # within int()'s digit limit
+# ASCII digits only: Python's \d and int() also accept other scripts' digits ("\u0663")
+_INT = re.compile(r"-?[0-9]+", re.ASCII)
+_FRACTION = re.compile(r"(-?[0-9]+)/([0-9]+)", re.ASCII)
+_DECIMAL = re.compile(r"(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?", re.ASCII)
+_CANONICAL = re.compile(r"(-?[0-9]{1,4000})(?:/([0-9]{1,4000}))?", re.ASCII)  # within int()'s digit limit
 _MAX_EXPONENT = 100_000  # 10**100000 is already absurd for a weight; refuse to build worse
+_GRAMMAR = "write an integer, a fraction p/q or a decimal such as -2.5e-3 (ASCII digits, no '+', no spaces)"
+SHORT = 60  # messages show at most about this many characters of one literal
+
+
+def shorten(text: str, limit: int = SHORT) -> str:
+    """``text`` itself when short, else its start and how long it is, for one-line messages.
+
+    A message must never carry a megabyte-long literal; a long run of digits is shown by its
+    first digits and its digit count.
+
+    >>> shorten("12345")
+    '12345'
+    >>> shorten("7" * 5000)
+    '777777777777777777777777777777... (5000 digits)'
+    >>> shorten("x" * 100, limit=10)
+    'xxxxxxxxxx... (100 characters)'
+    """
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    digits = len(text) - text.startswith("-")
+    unit = "digits" if _INT.fullmatch(text) else "characters"
+    return f"{text[:min(limit, 30)]}... ({digits if unit == 'digits' else len(text)} {unit})"
+
+
+def _quoted(value: Any) -> str:
+    """``repr`` of a value for a message, shortened when long."""
+    text = repr(value) if not isinstance(value, str) or len(value) <= SHORT else repr(value[:SHORT * 4])
+    if len(text) <= SHORT + 2:
+        return text
+    return shorten(value if isinstance(value, str) else text)
 
 
 def _int(digits: str) -> fmpz:
-    """An ASCII integer literal, of any length (Python's int() refuses more than 4300 digits)."""
-    return fmpz(digits[1:] if digits.startswith("+") else digits)
+    """An ASCII integer literal ``-?[0-9]+`` of any length (Python's int() refuses more than 4300 digits)."""
+    return fmpz(digits)
 
 
 def decimal_to_q(text: str) -> fmpq:
-    """The exact value of a decimal literal such as ``"-2.5e-3"``."""
-    m = _DECIMAL.match(text.strip())
-    if not m or not (m.group(2) or m.group(3)):
-        raise NumberError(f"{text!r} is not a number")
-    sign, whole, frac, exp = m.group(1), m.group(2) or "", m.group(3) or "", m.group(4)
+    """The exact value of a decimal literal such as ``"-2.5e-3"`` (the grammar in the module docstring).
+
+    >>> decimal_to_q("-2.5e-3")
+    -1/400
+    """
+    m = _DECIMAL.fullmatch(text) if isinstance(text, str) else None
+    if not m:
+        raise NumberError(f"{_quoted(text)} is not a number: {_GRAMMAR}")
+    sign, whole, frac, exp = m.group(1), m.group(2), m.group(3) or "", m.group(4)
+    if exp is not None and len(exp.lstrip("+-").lstrip("0")) > 7:
+        raise NumberError(f"{_quoted(text)} has an exponent too large to represent exactly")
     e = int(exp) if exp else 0
     if abs(e) > _MAX_EXPONENT:
-        raise NumberError(f"{text!r} has an exponent too large to represent exactly")
-    digits = _int((whole + frac) or "0")
+        raise NumberError(f"{_quoted(text)} has an exponent too large to represent exactly")
+    digits = _int(whole + frac)
     e -= len(frac)
     value = fmpq(digits * 10**e) if e >= 0 else fmpq(digits, 10**-e)
     return -value if sign == "-" else value
@@ -73,9 +128,13 @@ def q_from_float(x: float) -> fmpq:
 
 
 def to_q(value: Any) -> fmpq:
-    """Convert a value to an exact rational, following the rules in the module docstring."""
+    """Convert a value to an exact rational, following the rules in the module docstring.
+
+    >>> to_q("1/3") + to_q(0.5)
+    5/6
+    """
     if type(value) is str:  # the form q_str writes (most numbers read back) needs no other rule
-        m = _CANONICAL.match(value)
+        m = _CANONICAL.fullmatch(value)
         if m:
             q = int(m.group(2) or 1)
             if q:
@@ -85,7 +144,7 @@ def to_q(value: Any) -> fmpq:
     if isinstance(value, bool) or value is None:
         raise NumberError(f"{value!r} is not a number")
     if isinstance(value, (int, fmpz)):
-        return fmpq(int(value))
+        return fmpq(int(value)) if isinstance(value, int) else fmpq(value)
     if isinstance(value, Integral):  # numpy integers
         return fmpq(int(value))
     if isinstance(value, Fraction):
@@ -93,25 +152,24 @@ def to_q(value: Any) -> fmpq:
     if isinstance(value, float):
         return q_from_float(value)
     if isinstance(value, str):
-        text = value.strip()
-        if _INT.match(text):
-            return fmpq(_int(text))
-        m = _FRACTION.match(text)
+        if _INT.fullmatch(value):
+            return fmpq(_int(value))
+        m = _FRACTION.fullmatch(value)
         if m:
-            p, q = _int(m.group(1)), _int(m.group(2))
+            q = _int(m.group(2))
             if q == 0:
-                raise NumberError(f"{value!r} divides by zero")
-            return fmpq(p, q)
-        return decimal_to_q(text)
+                raise NumberError(f"{_quoted(value)} divides by zero")
+            return fmpq(_int(m.group(1)), q)
+        return decimal_to_q(value)
     # numpy floating scalars (float16/32/64) and anything exposing an exact ratio
     as_ratio = getattr(value, "as_integer_ratio", None)
     if as_ratio is not None:
         try:
             p, q = as_ratio()
         except (OverflowError, ValueError) as exc:
-            raise NumberError(f"{value!r} is not a finite number") from exc
+            raise NumberError(f"{_quoted(value)} is not a finite number") from exc
         return fmpq(int(p), int(q))
-    raise NumberError(f"{value!r} (of type {type(value).__name__}) is not a number")
+    raise NumberError(f"{_quoted(value)} (of type {type(value).__name__}) is not a number")
 
 
 def q_str(x: fmpq) -> str:
