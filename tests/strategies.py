@@ -25,14 +25,24 @@ Other helpers:
   ``(input_dim, layers)`` lists given to ``Network.from_lists``, for tests that want to
   build or alter the data themselves;
 * ``network_pairs(...)``: two networks with the same input dimension and number of
-  outputs (for differences, combinations, equivalence), of independent depths.
+  outputs (for differences, combinations, equivalence), of independent depths;
+* ``network_documents(...)``: same arguments as ``network_dicts``, but returns the JSON
+  document of the network (the ``exactconvex.network`` format, numbers as exact strings),
+  built here without the package, so that the same document can be given to the package's
+  reader and to the independent oracle of ``tests/oracle.py``;
+* ``small_integers(lo=-2, hi=2)``: integer weights; networks drawn from them are full of
+  degenerate cases (zero rows, dead neurons, repeated, proportional and opposite rows);
+* ``slopes()``: an exact LeakyReLU negative slope: 0 (ReLU), 1/100, 1/2, 1, 2, -1 or any
+  small fraction; ``network_dicts(..., slopes=slopes())`` gives every hidden layer one.
 
 Test helpers that are not strategies:
 
 * ``scaled(n)``: the ``max_examples`` to use for a test that wants n examples; 20 n when
   ``HYPOTHESIS_PROFILE=thorough`` (profiles are registered in ``tests/conftest.py``);
 * ``run_cli(*args)``: run ``python -m exactconvex ARGS`` with the current interpreter in a
-  subprocess (the way users and scripts run it), text output captured.
+  subprocess (the way users and scripts run it), text output captured;
+* ``document(d, layers)``: the JSON document of ``(input_dim, layers)`` lists (a layer's
+  ``"slope"`` becomes the format's ``"activation"`` key, omitted for ReLU).
 """
 
 from __future__ import annotations
@@ -47,8 +57,9 @@ from hypothesis import strategies as st
 
 from exactconvex import Network
 
-__all__ = ["scaled", "run_cli", "rationals", "small_rationals", "extreme_rationals", "dyadics", "points", "patterns",
-           "network_dicts", "networks", "network_pairs", "EXTREME_VALUES"]
+__all__ = ["scaled", "run_cli", "rationals", "small_rationals", "extreme_rationals", "dyadics", "small_integers",
+           "slopes", "points", "patterns", "network_dicts", "networks", "network_pairs", "network_documents",
+           "document", "EXTREME_VALUES", "CORPUS_SLOPES"]
 
 EXAMPLES_FACTOR = 20 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 1
 
@@ -103,6 +114,21 @@ def dyadics(max_numerator: int = 8, max_exponent: int = 3) -> st.SearchStrategy[
                      st.integers(0, max_exponent))
 
 
+def small_integers(lo: int = -2, hi: int = 2) -> st.SearchStrategy[Fraction]:
+    """Integers lo..hi as Fractions: with {-2..2}, zero rows, dead neurons and repeated,
+    proportional and opposite rows are frequent."""
+    return st.integers(lo, hi).map(Fraction)
+
+
+#: The LeakyReLU slopes of the corpus tests (issue 12): ReLU, leaky, half, identity, concave, |z|.
+CORPUS_SLOPES = (Fraction(0), Fraction(1, 100), Fraction(1, 2), Fraction(1), Fraction(2), Fraction(-1))
+
+
+def slopes() -> st.SearchStrategy[Fraction]:
+    """A LeakyReLU negative slope: one of CORPUS_SLOPES most of the time, else a small fraction."""
+    return st.one_of(st.sampled_from(CORPUS_SLOPES), small_rationals(3, 4))
+
+
 def points(d: int, values: Optional[st.SearchStrategy] = None, extreme: bool = False) -> st.SearchStrategy[tuple]:
     """A point of Q^d, as a tuple of d exact numbers."""
     values = values if values is not None else rationals(extreme)
@@ -124,8 +150,13 @@ def _range(r) -> tuple[int, int]:
 
 @st.composite
 def network_dicts(draw, d_range=(1, 3), depth_range=(1, 4), width_range=(1, 3), skips=True, outputs=1,
-                  values: Optional[st.SearchStrategy] = None, extreme: bool = False, omit_bias: bool = False):
-    """``(input_dim, layers)`` ready for ``Network.from_lists``; see :func:`networks`."""
+                  values: Optional[st.SearchStrategy] = None, extreme: bool = False, omit_bias: bool = False,
+                  slopes: Optional[st.SearchStrategy] = None):
+    """``(input_dim, layers)`` ready for ``Network.from_lists``; see :func:`networks`.
+
+    ``slopes``: a strategy of LeakyReLU slopes (for instance :func:`slopes`); each hidden
+    layer then gets one, as the key ``"slope"``.  None: ReLU networks, no ``"slope"`` key.
+    """
     d = draw(st.integers(*_range(d_range)))
     depth = draw(st.integers(*_range(depth_range)))
     n_out = draw(st.integers(*_range(outputs)))
@@ -144,14 +175,50 @@ def network_dicts(draw, d_range=(1, 3), depth_range=(1, 4), width_range=(1, 3), 
             sources = draw(st.sets(st.integers(0, l - 2), max_size=2))
             if sources:
                 layer["skip"] = {k: matrix(widths[l], widths[k]) for k in sorted(sources)}
+        if slopes is not None and l < depth:
+            layer["slope"] = draw(slopes)
         layers.append(layer)
     return d, layers
 
 
+def _json_number(v) -> object:
+    v = Fraction(v)
+    return int(v) if v.denominator == 1 and abs(v) < 2**53 else str(v)
+
+
+def document(d: int, layers) -> dict:
+    """The JSON document (``exactconvex.network`` format) of ``(input_dim, layers)`` lists.
+
+    Built here, without the package: numbers become JSON integers or exact ``"p/q"`` strings,
+    skip keys strings, a hidden layer's ``"slope"`` s the key ``"activation": {"leaky_relu": s}``
+    (omitted when s = 0, as the format's writers do).
+    """
+    out = []
+    for layer in layers:
+        entry = {"weight": [[_json_number(v) for v in row] for row in layer["weight"]]}
+        if layer.get("bias") is not None:
+            entry["bias"] = [_json_number(v) for v in layer["bias"]]
+        if layer.get("skip"):
+            entry["skip"] = {str(k): [[_json_number(v) for v in row] for row in rows]
+                             for k, rows in sorted(layer["skip"].items(), key=lambda kv: int(kv[0]))}
+        if layer.get("slope") is not None and Fraction(layer["slope"]) != 0:
+            entry["activation"] = {"leaky_relu": _json_number(layer["slope"])}
+        out.append(entry)
+    return {"format": "exactconvex.network", "version": 1, "input_dim": d, "layers": out}
+
+
+def network_documents(d_range=(1, 3), depth_range=(1, 4), width_range=(1, 3), skips=True, outputs=1,
+                      values: Optional[st.SearchStrategy] = None, extreme: bool = False, omit_bias: bool = False,
+                      slopes: Optional[st.SearchStrategy] = None) -> st.SearchStrategy[dict]:
+    """A random network as its JSON document (see :func:`network_dicts` and :func:`document`)."""
+    return network_dicts(d_range, depth_range, width_range, skips, outputs, values, extreme, omit_bias,
+                         slopes).map(lambda dl: document(dl[0], dl[1]))
+
+
 def networks(d_range=(1, 3), depth_range=(1, 4), width_range=(1, 3), skips=True, outputs=1,
              values: Optional[st.SearchStrategy] = None, extreme: bool = False,
-             omit_bias: bool = False) -> st.SearchStrategy[Network]:
-    """A random exact ReLU network.
+             omit_bias: bool = False, slopes: Optional[st.SearchStrategy] = None) -> st.SearchStrategy[Network]:
+    """A random exact ReLU (or, with ``slopes``, LeakyReLU) network.
 
     Parameters
     ----------
@@ -168,9 +235,11 @@ def networks(d_range=(1, 3), depth_range=(1, 4), width_range=(1, 3), skips=True,
         mix in huge and tiny values (10^40, 10^-40, ...) when ``values`` is not given.
     omit_bias :
         let some layers have no bias (all zeros) instead of a drawn one.
+    slopes :
+        a strategy of LeakyReLU slopes, one drawn per hidden layer (None: ReLU).
     """
     return network_dicts(d_range, depth_range, width_range, skips, outputs, values, extreme,
-                         omit_bias).map(lambda dl: Network.from_lists(dl[0], dl[1]))
+                         omit_bias, slopes).map(lambda dl: Network.from_lists(dl[0], dl[1]))
 
 
 @st.composite
