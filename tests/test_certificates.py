@@ -1,8 +1,10 @@
 """Certificates produced by ``check`` and judged by the independent checker.
 
-Every network of the corpus gets a certificate the checker accepts; tampering with a real
-certificate is caught; and a random single-value mutation never makes the checker accept a
-certificate whose claim is false for its (possibly mutated) embedded network.
+Every network of the corpus gets a certificate the checker accepts, with the claim the
+line-restriction oracle (tests/oracle.py, no package code) agrees with; tampering with a
+real certificate is caught; and a random single-value mutation never makes the checker
+accept a certificate whose claim the oracle finds false for its (possibly mutated)
+embedded network.  The truth of a claim never comes from the code under test.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from hypothesis import strategies as st
 from exactconvex import load, network_from_dict
 from exactconvex.checker import CertificateError, verify
 from exactconvex.decide import check
-from strategies import networks, scaled
+from strategies import network_documents, scaled
 
+import oracle
 import test_decide as cases
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -43,6 +46,27 @@ def test_every_corpus_network_gets_a_certificate_that_verifies(name, method):
     result = verify(v.certificate, network=net)
     assert result.valid, result.reason
     assert result.claim == ("convex" if v.convex else "not_convex")
+    assert_claim_is_true(v.certificate, random.Random(name))
+
+
+def oracle_lines(cert: dict, rng: random.Random) -> list:
+    """Lines on which the oracle looks for a bend down: random lines, the axes, and lines
+    through every facet point, interior point and witness point of the certificate."""
+    d = oracle.parse_network(cert["network"]).input_dim
+    return oracle.random_lines(d, rng, 24) + oracle.certificate_lines(cert, rng)
+
+
+def assert_claim_is_true(cert: dict, rng: random.Random, where: str = "") -> None:
+    """The claim of an accepted certificate, judged by the oracle on the embedded network:
+    a "not_convex" witness must violate convexity by the oracle's exact evaluation; a
+    "convex" claim must show no bend down on any of the oracle's lines (complete for d = 1)."""
+    net = oracle.parse_network(cert["network"])
+    if cert["claim"] == "not_convex":
+        assert oracle.violates(net, cert["witness"]), f"accepted a false witness{where}"
+    else:
+        assert cert["claim"] == "convex"
+        verdict = oracle.oracle_verdict(net, None, oracle_lines(cert, rng))
+        assert verdict == oracle.NO_VIOLATION, f"accepted a false convexity claim{where}"
 
 
 def _convex_regions_cert(net):
@@ -55,7 +79,8 @@ def test_flipping_a_kink_weight_makes_the_certificate_invalid():
     cert = _convex_regions_cert(cases.CONVEX_NOT_ICNN)
     bad = copy.deepcopy(cert)
     bad["network"]["layers"][-1]["weight"][0][1] = "-2"  # the kink of the second neuron turns concave
-    assert not check(network_from_dict(bad["network"])).convex
+    truth = oracle.oracle_verdict(bad["network"], 0, oracle.random_lines(2, random.Random(0)))
+    assert truth == oracle.NOT_CONVEX
     r = verify(bad)
     assert not r.valid and "bend" in r.reason
 
@@ -143,29 +168,38 @@ def _mutant(value, rnd: random.Random):
     return rnd.choice(choices)
 
 
+MUTANTS_PER_CERTIFICATE = 6
+
+
 @settings(max_examples=scaled(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(networks(d_range=(1, 2), depth_range=(2, 3), width_range=(1, 3)), st.integers(0, 2**32), st.booleans())
-def test_mutated_certificates_are_never_accepted_for_a_false_claim(net, seed, force_regions):
+@given(network_documents(d_range=(1, 2), depth_range=(2, 3), width_range=(1, 3), outputs=(1, 2)),
+       st.integers(0, 2**32), st.booleans())
+def test_mutated_certificates_are_never_accepted_for_a_false_claim(doc, seed, force_regions):
+    net = network_from_dict(doc)
     v = check(net, method="regions" if force_regions else "auto", certificate=True)
     cert = v.certificate
     rnd = random.Random(seed)
+    # the unmutated certificate: valid, about the network given, and its claim true by the oracle
+    result = verify(cert, network=net)
+    assert result.valid, result.reason
+    assert oracle.parse_network(cert["network"]) == oracle.parse_network(doc)
+    assert_claim_is_true(cert, rnd)
     paths = [p for p in _values(cert) if p[0] not in ("format", "version")]
-    path = rnd.choice(paths)
-    bad = copy.deepcopy(cert)
-    value = bad
-    for p in path:
-        value = value[p]
-    _set(bad, path, _mutant(value, rnd))
-    try:
-        r = verify(bad)
-    except CertificateError:
-        return
-    if not r.valid:
-        return
-    # accepted: its claim must be true of its embedded network, decided independently
-    embedded = network_from_dict(bad["network"])
-    truth = check(embedded, method="regions").convex
-    assert (bad["claim"] == "convex") == truth, f"accepted a false claim after mutating {path}"
+    network_paths = [p for p in paths if p[0] == "network"]
+    for _ in range(MUTANTS_PER_CERTIFICATE):
+        # half of the mutants change the network itself: those are the ones that can make a claim false
+        path = rnd.choice(network_paths if rnd.random() < 0.5 else paths)
+        bad = copy.deepcopy(cert)
+        value = bad
+        for p in path:
+            value = value[p]
+        _set(bad, path, _mutant(value, rnd))
+        try:
+            r = verify(bad)
+        except CertificateError:
+            continue
+        if r.valid:  # accepted: its claim must be true of its embedded network, decided by the oracle
+            assert_claim_is_true(bad, rnd, f" after mutating {path}")
 
 
 # ----- CLI ------------------------------------------------------------------------------------
