@@ -38,36 +38,63 @@ def _claim(v) -> str:
     return "convex" if v.convex else "not_convex"
 
 
-def assert_certified_and_true(doc: dict, rng: random.Random, lines: int = 12) -> None:
-    """Both ways of deciding give certificates that verify, and their verdicts are true by the oracle."""
+def certified_verdicts(doc: dict) -> tuple:
+    """``check`` of the document's network, both ways, with certificates: (net, auto, regions)."""
     net = network_from_dict(doc)
-    auto = check(net, certificate=True)
-    full = check(net, method="regions", certificate=True)
-    for v in (auto, full):
+    return net, check(net, certificate=True), check(net, method="regions", certificate=True)
+
+
+def assert_certificates_verify(doc: dict, net, verdicts) -> None:
+    """Every certificate is valid for the network given, states the verdict's claim, and embeds
+    the network of the document (as the oracle reads both)."""
+    for v in verdicts:
         result = verify(v.certificate, network=net)
         assert result.valid, f"{v.method}: {result.reason}"
         assert result.claim == _claim(v)
         assert oracle.parse_network(v.certificate["network"]) == oracle.parse_network(doc)
-    assert [o.convex for o in auto.outputs] == [o.convex for o in full.outputs]
+
+
+def _witness_text(w: dict) -> dict:
+    return {"output": w["output"], "x": [str(c) for c in w["x"]], "y": [str(c) for c in w["y"]],
+            "lambda": str(w["lambda"])}
+
+
+def assert_verdicts_true(doc: dict, verdicts, rng: random.Random, lines: int = 12) -> None:
+    """Each output's verdict, judged by the oracle: a "not convex" witness violates convexity
+    by the oracle's exact evaluation and the oracle finds the bend down on its line; "convex"
+    shows no bend down on random lines, the axes and lines through every facet and interior
+    point of the region-graph certificate; for d = 1 the oracle decides and must agree."""
+    auto, full = verdicts
+    assert [o.convex for o in auto.outputs] == [o.convex for o in full.outputs], "auto and regions disagree"
     parsed = oracle.parse_network(doc)
     d = parsed.input_dim
-    look = oracle.random_lines(d, rng, lines) + oracle.certificate_lines(full.certificate, rng, per_point=1)
-    for v in (auto, full):
+    look = oracle.random_lines(d, rng, lines)
+    if full.certificate is not None:
+        look += oracle.certificate_lines(full.certificate, rng, per_point=1)
+    for v in verdicts:
         for o in v.outputs:
             if o.convex:
                 assert oracle.oracle_verdict(parsed, o.output, look) == oracle.NO_VIOLATION, \
                     f"check ({v.method}) says output {o.output} is convex, the oracle finds a bend down"
             else:
-                w = {k: (val if k == "output" else [str(c) for c in val] if k in "xy" else str(val))
-                     for k, val in o.witness.items() if k in ("output", "x", "y", "lambda")}
-                assert oracle.violates(parsed, w), f"check ({v.method}): witness of output {o.output} fails"
+                w = _witness_text(o.witness)
+                assert oracle.violates(parsed, w), f"check ({v.method}): the witness of output {o.output} fails"
                 x = [oracle.to_fraction(c) for c in w["x"]]
                 y = [oracle.to_fraction(c) for c in w["y"]]
                 assert not oracle.convex_on_line(parsed, o.output, x, [b - a for a, b in zip(x, y)])
     if d == 1:  # the oracle is complete: it must decide every output the same way
         (line,) = oracle.random_lines(1, rng)
         for o in full.outputs:
-            assert oracle.convex_on_line(parsed, o.output, *line) == o.convex
+            assert oracle.convex_on_line(parsed, o.output, *line) == o.convex, \
+                f"check says output {o.output} is {'' if o.convex else 'not '}convex, the exact restriction to R " \
+                f"says otherwise"
+
+
+def assert_certified_and_true(doc: dict, rng: random.Random, lines: int = 12) -> None:
+    """Both ways of deciding give certificates that verify, and their verdicts are true by the oracle."""
+    net, auto, full = certified_verdicts(doc)
+    assert_certificates_verify(doc, net, (auto, full))
+    assert_verdicts_true(doc, (auto, full), rng, lines)
 
 
 # ----- hypothesis: random families ---------------------------------------------------------
