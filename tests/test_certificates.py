@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from exactconvex import load, network_from_dict
 from exactconvex.checker import CertificateError, verify
 from exactconvex.decide import check
-from strategies import network_documents, scaled
+from strategies import network_documents, scaled, slopes
 
 import oracle
 import test_decide as cases
@@ -175,6 +175,20 @@ MUTANTS_PER_CERTIFICATE = 6
 @given(network_documents(d_range=(1, 2), depth_range=(2, 3), width_range=(1, 3), outputs=(1, 2)),
        st.integers(0, 2**32), st.booleans())
 def test_mutated_certificates_are_never_accepted_for_a_false_claim(doc, seed, force_regions):
+    _mutation_round(doc, seed, force_regions)
+
+
+@pytest.mark.xfail(strict=False, reason="temporary: LeakyReLU in the region graph, fast paths and checker is in "
+                                        "progress (issue 12)")
+@settings(max_examples=scaled(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(network_documents(d_range=(1, 2), depth_range=(2, 3), width_range=(1, 3), outputs=(1, 2), slopes=slopes()),
+       st.integers(0, 2**32), st.booleans())
+def test_mutated_leaky_certificates_are_never_accepted_for_a_false_claim(doc, seed, force_regions):
+    # the slopes are values of the embedded network ("activation": {"leaky_relu": s}), so they get mutated too
+    _mutation_round(doc, seed, force_regions)
+
+
+def _mutation_round(doc, seed, force_regions):
     net = network_from_dict(doc)
     v = check(net, method="regions" if force_regions else "auto", certificate=True)
     cert = v.certificate
