@@ -19,9 +19,9 @@ array headers, before anything is decompressed, against ``MAX_NPZ_ENTRIES`` numb
 ``MAX_MODEL_BYTES``.  Writing is atomic: ``save_json`` and ``save_npz`` write a temporary file
 in the target's folder and rename it, so a failed write leaves the old file as it was.
 
-PyTorch (optional extra ``torch``): an ``nn.Sequential`` of ``Linear`` and ``ReLU``
-(alternating, ending with ``Linear``) or its ``state_dict``; ``.pt``/``.pth`` files are
-opened with ``weights_only=True``.  Float weights are read exactly.
+PyTorch and ONNX models (``.pt2``, ``.onnx``, bare state_dicts ``.pt``/``.pth`` with a declared
+activation) are read by ``exactconvex.bridges`` (imported only when such a file or model is
+given); ``from_torch``, ``to_torch`` and ``read_torch`` here are thin re-exports of it.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import json
 import os
 import re
 import stat
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 from flint import fmpq_mat
 
@@ -557,136 +557,38 @@ def save_npz(net: Network, path: str | os.PathLike) -> None:
     write_atomically(path, lambda fh: np.savez(fh, **arrays))
 
 
-# ----- PyTorch ---------------------------------------------------------------------------
+# ----- PyTorch and ONNX (exactconvex.bridges, imported only when used) ------------------------
 
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        raise FormatError("reading or writing PyTorch models needs PyTorch: pip install 'exactconvex[torch]'") from None
-    return torch
+def from_torch(model, example_input=None) -> Network:
+    """The exact network of a PyTorch module or ExportedProgram, read by its graph
+    (``exactconvex.bridges.torch.from_torch``; needs the ``torch`` extra)."""
+    from ..bridges.torch import from_torch as _from_torch
 
-
-def _tensor_rows(t) -> list:
-    return t.detach().cpu().double().tolist() if t.dtype not in _exact_int_dtypes() else t.tolist()
+    return _from_torch(model, example_input)
 
 
-def _exact_int_dtypes():
-    torch = _torch()
-    return (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)
+def to_torch(net: Network, dtype=None, rounding=None):
+    """A plain PyTorch module computing the network (``exactconvex.bridges.torch.to_torch``)."""
+    from ..bridges.torch import to_torch as _to_torch
+
+    return _to_torch(net, dtype, rounding)
 
 
-def _from_linear_params(params: list[tuple[Any, Any]], where: str) -> Network:
-    layers = []
-    for i, (w, b) in enumerate(params, start=1):
-        # float32 -> float64 is exact, so each entry is the exact value of the stored float
-        weight = _tensor_rows(w)
-        if not isinstance(weight, list) or not weight or not isinstance(weight[0], list):
-            raise FormatError(f"{where}: layer {i} weight is not a matrix")
-        entry = {"weight": [[to_q(v) for v in row] for row in weight]}
-        if b is not None:
-            entry["bias"] = [to_q(v) for v in _tensor_rows(b)]
-        layers.append(entry)
-    d = len(layers[0]["weight"][0])
-    return network_from_dict({"format": FORMAT_NAME, "version": FORMAT_VERSION, "input_dim": d,
-                              "layers": _jsonable_layers(layers)})
+def read_torch(path: str | os.PathLike, state_dict_activation=None) -> Network:
+    """A ``.pt``/``.pth`` state_dict, read only with a declared activation (``exactconvex.bridges.torch``)."""
+    from ..bridges.torch import read_torch as _read_torch
 
-
-def from_torch(model) -> Network:
-    """Exact network from an ``nn.Sequential`` of Linear/ReLU layers (or its state_dict)."""
-    torch = _torch()
-    if isinstance(model, Mapping):
-        return _from_state_dict(model, "state_dict")
-    if not isinstance(model, torch.nn.Sequential):
-        raise FormatError(f"expected an nn.Sequential of Linear and ReLU layers, got {type(model).__name__}")
-    params, expect_linear = [], True
-    for idx, mod in enumerate(model):
-        if isinstance(mod, torch.nn.Linear) and expect_linear:
-            params.append((mod.weight, mod.bias))
-            expect_linear = False
-        elif isinstance(mod, torch.nn.ReLU) and not expect_linear:
-            expect_linear = True
-        else:
-            raise FormatError(f"module {idx} ({type(mod).__name__}) breaks the Linear, ReLU, ..., Linear structure")
-    if expect_linear:
-        raise FormatError("the Sequential must end with a Linear layer")
-    return _from_linear_params(params, "nn.Sequential")
-
-
-def _from_state_dict(state: Mapping, where: str) -> Network:
-    groups: dict[str, dict] = {}
-    for key, value in state.items():
-        prefix, _, name = str(key).rpartition(".")
-        if name not in ("weight", "bias"):
-            raise FormatError(f"{where}: unexpected entry {key!r} (only Linear weights and biases)")
-        groups.setdefault(prefix, {})[name] = value
-    # a state_dict lists modules in registration order, which is the layer order; prefixes
-    # numbered inside one container (nn.Sequential: "0", "2", ...) are sorted by number,
-    # anything else (named layers "input", "hidden", "out") is kept in the order given
-    prefixes = list(groups)
-    split = [p.rpartition(".") for p in prefixes]
-    if all(t.isdigit() for _, _, t in split) and len({h for h, _, _ in split}) == 1:
-        prefixes.sort(key=lambda p: int(p.rpartition(".")[2]))
-    params = []
-    for prefix in prefixes:
-        g = groups[prefix]
-        if "weight" not in g:
-            raise FormatError(f"{where}: {prefix!r} has a bias but no weight")
-        params.append((g["weight"], g.get("bias")))
-    if not params:
-        raise FormatError(f"{where}: no Linear weights found")
-    return _from_linear_params(params, where)
-
-
-def read_torch(path: str | os.PathLike) -> Network:
-    torch = _torch()
-    try:
-        obj = torch.load(path, weights_only=True, map_location="cpu")
-    except FileNotFoundError:
-        raise FormatError(f"{os.fspath(path)}: no such file") from None
-    except Exception as exc:  # torch raises many types for bad files
-        raise FormatError(f"{os.fspath(path)} is not a loadable PyTorch weights file "
-                          f"(only state_dicts load with weights_only=True): {str(exc).splitlines()[0]}") from None
-    if not isinstance(obj, Mapping):
-        raise FormatError(f"{os.fspath(path)}: expected a state_dict, got {type(obj).__name__}")
-    return _from_state_dict(obj, os.fspath(path))
-
-
-def to_torch(net: Network, dtype=None):
-    """An ``nn.Sequential`` computing the network in floating point (float64 by default).
-
-    Exact only where every weight is representable in ``dtype``; skip connections are not
-    expressible in a Sequential and are refused.
-    """
-    torch = _torch()
-    if any(layer.skip for layer in net.layers):
-        raise FormatError("a network with skip connections cannot be written as an nn.Sequential")
-    dtype = dtype or torch.float64
-    mods = []
-    for l, layer in enumerate(net.layers, start=1):
-        lin = torch.nn.Linear(layer.weight.ncols(), layer.width, dtype=dtype)
-        try:
-            W = torch.tensor([[float(layer.weight[i, j]) for j in range(layer.weight.ncols())]
-                              for i in range(layer.width)], dtype=dtype)
-            b = torch.tensor([float(layer.bias[i, 0]) for i in range(layer.width)], dtype=dtype)
-        except OverflowError:
-            W = b = None
-        if W is None or not (torch.isfinite(W).all() and torch.isfinite(b).all()):
-            raise FormatError(f"layer {l}: a weight or bias is too large for {dtype}")
-        with torch.no_grad():
-            lin.weight.copy_(W)
-            lin.bias.copy_(b)
-        mods.append(lin)
-        if l < net.depth:
-            mods.append(torch.nn.ReLU())
-    return torch.nn.Sequential(*mods)
+    return _read_torch(path, state_dict_activation)
 
 
 # ----- dispatch ---------------------------------------------------------------------------
 
-def load(path: str | os.PathLike) -> Network:
-    """Read a network: ``.json`` (the exactconvex format), ``.npz`` or ``.pt``/``.pth`` (PyTorch).
+def load(path: str | os.PathLike, state_dict_activation: str | None = None) -> Network:
+    """Read a network: ``.json`` (the exactconvex format), ``.npz``, or a model that carries its graph:
+    ``.pt2`` (``torch.export``) or ``.onnx``; a bare PyTorch state_dict (``.pt``/``.pth``) only with
+    ``state_dict_activation`` = ``"relu"`` or ``"leaky_relu:S"`` (ignored for the other formats).
 
+    Models are read by their graph and compared with their own forward pass (``exactconvex.bridges``).
     Only regular files are read, and no more than the caps of the module docstring allow.
     """
     p = os.fspath(path)
@@ -695,5 +597,13 @@ def load(path: str | os.PathLike) -> Network:
     if ext == ".npz":
         return read_npz(p)
     if ext in (".pt", ".pth"):
-        return read_torch(p)
+        return read_torch(p, state_dict_activation)
+    if ext == ".pt2":
+        from ..bridges.torch import read_pt2
+
+        return read_pt2(p)
+    if ext == ".onnx":
+        from ..bridges.onnx import read_onnx
+
+        return read_onnx(p)
     return read_json(p)
