@@ -1,6 +1,7 @@
 """exactconvex: decide exactly whether a ReLU network is convex on all of R^d, with proof.
 
-The public API (heavy layers are imported on first use, so that the CLI starts fast):
+The public API.  Every name is imported on first use, so that the CLI starts fast and
+``import exactconvex.checker`` loads nothing of the package but the checker:
 
 >>> import exactconvex
 >>> net = exactconvex.network_from_dict({"format": "exactconvex.network", "version": 1, "input_dim": 1,
@@ -11,13 +12,19 @@ The public API (heavy layers are imported on first use, so that the CLI starts f
 
 from __future__ import annotations
 
-from .network import (FormatError, Network, from_torch, load, network_from_dict, network_to_dict, save_json,
-                      save_npz, to_torch)
-from .numbers import to_q
-
 __version__ = "0.1.0"
 
 _LAZY = {
+    "Network": ("exactconvex.network", "Network"),
+    "FormatError": ("exactconvex.network", "FormatError"),
+    "load": ("exactconvex.network", "load"),
+    "network_from_dict": ("exactconvex.network", "network_from_dict"),
+    "network_to_dict": ("exactconvex.network", "network_to_dict"),
+    "save_json": ("exactconvex.network", "save_json"),
+    "save_npz": ("exactconvex.network", "save_npz"),
+    "from_torch": ("exactconvex.network", "from_torch"),
+    "to_torch": ("exactconvex.network", "to_torch"),
+    "to_q": ("exactconvex.numbers", "to_q"),
     "regions": ("exactconvex.graph", "regions"),
     "check": ("exactconvex.decide", "check"),
     "Verdict": ("exactconvex.decide", "Verdict"),
@@ -29,8 +36,7 @@ _LAZY = {
     "to_icnn": ("exactconvex.icnn", "to_icnn"),
 }
 
-__all__ = ["Network", "FormatError", "load", "network_from_dict", "network_to_dict", "save_json", "save_npz",
-           "from_torch", "to_torch", "to_q", *_LAZY]
+__all__ = list(_LAZY)
 
 
 def __getattr__(name: str):
@@ -40,3 +46,7 @@ def __getattr__(name: str):
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'exactconvex' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

@@ -237,9 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_bounds(s)
     s.set_defaults(run=cmd_regions)
 
-    from ..checker import cli_verify
+    from . import verify_cmd
 
-    cli_verify.add_parser(sub)
+    verify_cmd.add_parser(sub)
     from . import conditions_cmd
 
     conditions_cmd.add_parser(sub)

@@ -1,39 +1,102 @@
-"""``exactconvex verify CERT.json [--network NET] [--json]`` (contract: ``shared/spec/cli.md``).
+"""``exactconvex verify CERT [--network F [--network G]] [--json]`` (contract: ``shared/spec/cli.md``).
 
-Exit 0 if the certificate is valid (the summary on stdout), 1 if it is invalid
-("invalid certificate: <reason>" on stderr).  Unreadable input raises ``CertificateError``,
-which the main program reports on stderr with exit 2.
+Exit 0 if the certificate is valid (its summary on stdout), 1 if it is invalid
+("invalid certificate: <reason>" on stderr), 2 if the certificate or a given network cannot be
+read.  With ``--json``, one JSON object on stdout in every case: ``{"valid", "claim", "reason",
+"regions", "facets"}``, or ``{"valid": null, "error"}`` when nothing could be checked.
+
+Binding (``docs/certificate-format.md``, "Binding"): one ``--network F`` requires the
+certificate's embedded ``"network"`` to equal F exactly; two, ``--network F --network G``,
+require an ``"equivalent"`` certificate whose ``networks.f`` and ``networks.g`` equal F and G.
+The checker reads JSON only: a JSON network file is handed to it as it is, any other model
+file (``.npz``, ``.pt``/``.pth``, ``.pt2``, ``.onnx``) is read by the package's loader and
+handed over as its JSON document.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 
-from . import verify
+EXIT_YES, EXIT_NO, EXIT_UNUSABLE = 0, 1, 2
 
-EXIT_VALID, EXIT_INVALID = 0, 1
+
+class UsageError(Exception):
+    """Arguments that cannot be used (exit 2)."""
+
+
+def say(text: str) -> None:
+    """One line on stderr; a closed stderr is ignored (it must not change the exit code)."""
+    try:
+        print(text, file=sys.stderr)
+    except (OSError, ValueError):
+        pass
+
+__all__ = ["add_parser", "run", "MODEL_EXTENSIONS"]
+
+#: Files the checker does not read itself: the package's loader turns them into JSON documents.
+MODEL_EXTENSIONS = (".npz", ".pt", ".pth", ".pt2", ".onnx")
 
 
 def add_parser(subparsers):
     """Register the ``verify`` subcommand on an argparse subparsers object."""
     s = subparsers.add_parser(
         "verify", help="check a certificate with exact arithmetic",
-        description="Check a certificate exactly, independently of how it was made. "
-                    "Exit 0 if valid, 1 if invalid (with the first reason found), 2 if unreadable.")
-    s.add_argument("certificate", metavar="CERT.json", help="the certificate to check")
-    s.add_argument("--network", metavar="NET", help="the embedded network must equal this network exactly")
-    s.add_argument("--json", action="store_true", help='print one JSON object {"valid", "claim", "reason"}')
+        description="Check a certificate exactly, independently of how it was made. Exit 0 if valid, 1 if invalid "
+                    "(with the first reason found), 2 if unreadable. Binding: with one --network F the network "
+                    "embedded in the certificate must equal F exactly; with --network F --network G the certificate "
+                    "must claim \"equivalent\" and its networks.f and networks.g must equal F and G exactly. JSON "
+                    "networks are read by the checker itself; .npz, .pt/.pth, .pt2 and .onnx files are converted to "
+                    "the JSON network format by the package's loader first.")
+    s.add_argument("certificate", metavar="CERT", help="the certificate to check (JSON)")
+    s.add_argument("--network", metavar="NET", action="append", default=[],
+                   help="bind the certificate to this network (give it twice, F then G, for an equivalent "
+                        "certificate)")
+    s.add_argument("--json", action="store_true",
+                   help='print one JSON object {"valid", "claim", "reason", "regions", "facets"} '
+                        '(or {"valid": null, "error"} when unreadable)')
     s.set_defaults(run=run)
     return s
 
 
+def _network_argument(path: str, args):
+    """What the checker gets for ``--network path``: the path of a JSON file, else its JSON document."""
+    if os.path.splitext(path)[1].lower() not in MODEL_EXTENSIONS:
+        return path
+    from ..network import load, network_to_dict
+
+    return network_to_dict(load(path))
+
+
+def _verify(args):
+    from ..checker import verify
+
+    if len(args.network) > 2:
+        raise UsageError(f"--network is given {len(args.network)} times; give it once (the certificate's network) "
+                         "or twice (f and g of an equivalent certificate)")
+    given = [_network_argument(path, args) for path in args.network]
+    network = None if not given else given[0] if len(given) == 1 else tuple(given)
+    return verify(args.certificate, network=network)
+
+
 def run(args) -> int:
-    result = verify(args.certificate, network=args.network)
+    from ..checker import CertificateError
+    from ..network import FormatError, NetworkError
+    from ..numbers import NumberError
+
+    try:
+        result = _verify(args)
+    except (CertificateError, FormatError, NetworkError, NumberError, UsageError) as exc:
+        say(f"exactconvex: {exc}")
+        if args.json:
+            print(json.dumps({"valid": None, "error": str(exc)}))
+        return EXIT_UNUSABLE
     if args.json:
-        print(json.dumps({"valid": result.valid, "claim": result.claim, "reason": result.reason}))
+        print(json.dumps({"valid": result.valid, "claim": result.claim, "reason": result.reason,
+                          "regions": result.regions, "facets": result.facets}))
     elif result.valid:
         print(result.reason)
     if not result.valid:
-        print(f"invalid certificate: {result.reason}", file=sys.stderr)
-    return EXIT_VALID if result.valid else EXIT_INVALID
+        say(f"invalid certificate: {result.reason}")
+    return EXIT_YES if result.valid else EXIT_NO

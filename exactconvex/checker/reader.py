@@ -1,0 +1,360 @@
+"""The checker's own strict reader: JSON text, exact numbers and networks.
+
+It shares no code with the package's readers (``exactconvex.network.formats``,
+``exactconvex.numbers``), so that a bug there cannot make a wrong certificate pass here.
+
+What it accepts (``docs/certificate-format.md``, "Reading"):
+
+* JSON only: no NaN/Infinity, no key twice in one object, UTF-8, a regular file of at most
+  ``MAX_FILE_BYTES`` bytes.  JSON decimals keep their text, so ``0.1`` is exactly 1/10.
+* Exact numbers: a JSON integer, a JSON decimal, or a string in the strict grammar
+  ``-?D+`` (integer), ``-?D+/D+`` (fraction, denominator not 0) or
+  ``-?D+(.D+)?([eE][+-]?D+)?`` (decimal: JSON's grammar, leading zeros allowed), D an ASCII
+  digit 0-9: no ``+``, no spaces, no other digits, nothing around the number.
+* Networks in the ``exactconvex.network`` format (``shared/spec/network-format.md``),
+  including the hidden layers' ``"activation"`` (``"relu"`` or ``{"leaky_relu": s}``);
+  skip sources written ``"0"`` or ``[1-9][0-9]*`` (ASCII).
+
+Every failure is a ``CertificateError`` (unreadable input, exit 2) whose one-line message
+says where; numbers in messages are shortened by ``short``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from dataclasses import dataclass
+from typing import Any
+
+from flint import fmpq, fmpq_mat, fmpz
+
+__all__ = ["CertificateError", "MAX_FILE_BYTES", "Layer", "Network", "read_json_file", "parse_json_text",
+           "json_document", "number", "numbers", "field", "typed", "read_network", "network_document",
+           "short", "short_text"]
+
+MAX_FILE_BYTES = 1 << 30  # 1 GiB: far above any certificate written so far, far below "fill the memory"
+MAX_EXPONENT = 100_000  # 10^100000 is already absurd for a weight; refuse to build worse
+NETWORK_FORMAT, NETWORK_VERSION = "exactconvex.network", 1
+_TOP_KEYS = frozenset({"format", "version", "input_dim", "layers", "name", "description", "metadata"})
+_LAYER_KEYS = frozenset({"weight", "bias", "skip", "activation"})
+
+_RATIONAL = re.compile(r"(-?[0-9]+)(?:/([0-9]+))?")
+_DECIMAL = re.compile(r"(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?")
+_SKIP_SOURCE = re.compile(r"0|[1-9][0-9]*")
+_INT_DIGITS = 4000  # Python's int() refuses more than 4300 digits; fmpz reads any length
+
+
+class CertificateError(ValueError):
+    """A certificate or network that cannot be read (exit 2); the message says where and why."""
+
+
+# ----- text for messages ---------------------------------------------------------------------
+
+def short(value: Any) -> str:
+    """A number as text for a one-line message, shortened when it is longer than 60 characters.
+
+    >>> short(fmpq(-3, 4))
+    '-3/4'
+    >>> short(fmpq(10**100 + 1, 3))
+    '10000000000000...(101 digits)/3'
+    """
+    text = str(value)
+    if len(text) <= 60:
+        return text
+    return "/".join(_short_integer(part) for part in text.split("/"))
+
+
+def _short_integer(text: str) -> str:
+    digits = text.lstrip("-")
+    if len(digits) <= 20:
+        return text
+    return f"{text[:len(text) - len(digits) + 14]}...({len(digits)} digits)"
+
+
+def short_text(value: Any) -> str:
+    """``repr`` of a value read from a file, cut to 40 characters."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# ----- JSON ------------------------------------------------------------------------------------
+
+class _JsonDecimal(str):
+    """A JSON number literal kept as its text (a decimal, or an integer too long for int())."""
+
+
+def _json_int(text: str):
+    return int(text) if len(text) <= _INT_DIGITS else _JsonDecimal(text)
+
+
+def _no_constant(name: str):
+    raise CertificateError(f"{name} is not a JSON value (JSON has no NaN or Infinity)")
+
+
+def _object(pairs: list) -> dict:
+    obj: dict = {}
+    for key, value in pairs:
+        if key in obj:  # a key given twice would silently mean its last value
+            raise CertificateError(f"the key {short_text(key)} appears twice in the same JSON object")
+        obj[key] = value
+    return obj
+
+
+def parse_json_text(text: str, what: str) -> Any:
+    """Parse JSON text strictly (see the module docstring)."""
+    try:
+        return json.loads(text, parse_float=_JsonDecimal, parse_int=_json_int, parse_constant=_no_constant,
+                          object_pairs_hook=_object)
+    except CertificateError as exc:
+        raise CertificateError(f"{what}: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise CertificateError(f"{what} is not valid JSON ({short_text(str(exc))[1:-1]})") from None
+
+
+def read_json_file(path: str | os.PathLike, what: str) -> Any:
+    """Read and parse a JSON file: a regular file, UTF-8, at most MAX_FILE_BYTES bytes."""
+    p = os.fspath(path)
+    try:
+        mode = os.stat(p).st_mode
+        if not stat.S_ISREG(mode):  # a FIFO would block, /dev/zero would never end
+            raise CertificateError(f"{what} {p} is not a regular file")
+        with open(p, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise CertificateError(f"{what} {p} cannot be read ({exc.strerror or exc})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise CertificateError(f"{what} {p} is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CertificateError(f"{what} {p} is not a UTF-8 text file (the checker reads only JSON)") from None
+    return parse_json_text(text, f"{what} {p}")
+
+
+def json_document(value: Any, what: str) -> Any:
+    """A Python value (a parsed dict, say) read exactly as its JSON text would be.
+
+    Writing it out and reading it back with the strict parser gives Python callers the
+    same rules as files: only JSON types, no NaN, every number through ``number``.
+    """
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise CertificateError(f"{what} is not a JSON document ({short_text(str(exc))[1:-1]})") from None
+    return parse_json_text(text, what)
+
+
+# ----- exact numbers and typed fields --------------------------------------------------------------
+
+def _integer(text: str) -> fmpz:
+    return fmpz(int(text)) if len(text) <= _INT_DIGITS else fmpz(text)
+
+
+def _parse_number(text: str) -> fmpq | None:
+    m = _RATIONAL.fullmatch(text)
+    if m:
+        p, q = m.group(1), m.group(2)
+        if q is None:
+            return fmpq(_integer(p))
+        denominator = _integer(q)
+        return fmpq(_integer(p), denominator) if denominator != 0 else None
+    m = _DECIMAL.fullmatch(text)
+    if not m:
+        return None
+    sign, whole, fraction, exponent = m.group(1), m.group(2), m.group(3) or "", m.group(4) or "0"
+    if len(exponent.lstrip("+-").lstrip("0")) > 6 or abs(int(exponent)) > MAX_EXPONENT:
+        return None
+    e = int(exponent) - len(fraction)
+    digits = _integer(whole + fraction)
+    value = fmpq(digits * fmpz(10) ** e) if e >= 0 else fmpq(digits, fmpz(10) ** -e)
+    return -value if sign else value
+
+
+def number(value: Any, where: str) -> fmpq:
+    """An exact number: a JSON integer, a JSON decimal or a string in the strict grammar."""
+    if type(value) is int:
+        return fmpq(value)
+    if isinstance(value, str):
+        q = _parse_number(value)
+        if q is not None:
+            return q
+        raise CertificateError(f"{where}: {short_text(value)} is not an exact number "
+                               f"(integer, p/q with q != 0, or decimal; no spaces or '+')")
+    raise CertificateError(f"{where}: expected an exact number, got {_json_text(value)}")
+
+
+def numbers(value: Any, where: str) -> tuple[fmpq, ...]:
+    """A JSON list of exact numbers."""
+    return tuple(number(v, f"{where}[{i}]") for i, v in enumerate(typed(value, list, where)))
+
+
+_KIND_NAMES = {dict: "a JSON object", list: "a list", str: "a string", int: "an integer"}
+
+
+def _json_text(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)  # as the file spells it: true, false, null
+    if isinstance(value, _JsonDecimal):
+        return short(value)
+    return "a list" if isinstance(value, list) else "an object" if isinstance(value, dict) else short_text(value)
+
+
+def typed(value: Any, kind: type, where: str) -> Any:
+    """``value`` if it has the JSON type ``kind`` (an integer is never a boolean)."""
+    if type(value) is kind or (kind is str and isinstance(value, str) and not isinstance(value, _JsonDecimal)):
+        return value
+    raise CertificateError(f"{where}: expected {_KIND_NAMES[kind]}, got {_json_text(value)}")
+
+
+def field(obj: dict, name: str, where: str) -> Any:
+    """``obj[name]``, which must be present."""
+    if name not in obj:
+        raise CertificateError(f'{where}: missing key "{name}"')
+    return obj[name]
+
+
+# ----- networks ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer: z = weight h_{l-1} + sum_k skip_k h_k + bias; a hidden layer's output is
+    z where z > 0 and slope * z where z <= 0 (slope 0: ReLU; always 0 on the output layer)."""
+
+    weight: fmpq_mat
+    bias: fmpq_mat  # a column
+    skip: tuple[tuple[int, fmpq_mat], ...]  # (source layer, matrix), sources increasing
+    slope: fmpq
+
+    @property
+    def width(self) -> int:
+        return self.weight.nrows()
+
+
+@dataclass(frozen=True)
+class Network:
+    """A network as the checker reads it; two networks are equal iff their documents say the
+    same: input dimension, layers, skip sources, every number and every slope."""
+
+    input_dim: int
+    layers: tuple[Layer, ...]
+
+    @property
+    def depth(self) -> int:
+        return len(self.layers)
+
+    @property
+    def hidden_widths(self) -> list[int]:
+        return [layer.width for layer in self.layers[:-1]]
+
+    @property
+    def outputs(self) -> int:
+        return self.layers[-1].width
+
+
+def _matrix(rows: Any, where: str, nrows: int | None, ncols: int) -> fmpq_mat:
+    rows = typed(rows, list, where)
+    if nrows is not None and len(rows) != nrows:
+        raise CertificateError(f"{where}: has {len(rows)} rows, expected {nrows}")
+    entries = []
+    for i, row in enumerate(rows):
+        row = typed(row, list, f"{where}[{i}]")
+        if len(row) != ncols:
+            raise CertificateError(f"{where}: row {i} has {len(row)} entries, expected {ncols}")
+        entries.extend(number(v, f"{where}[{i}][{j}]") for j, v in enumerate(row))
+    return fmpq_mat(len(rows), ncols, entries)
+
+
+def _slope(layer: dict, where: str, hidden: bool) -> fmpq:
+    if "activation" not in layer:
+        return fmpq(0)
+    activation = layer["activation"]
+    if not hidden:
+        raise CertificateError(f'{where}: the output layer is linear and has no "activation"')
+    if type(activation) is str and activation == "relu":
+        return fmpq(0)
+    if type(activation) is dict and list(activation) == ["leaky_relu"]:
+        return number(activation["leaky_relu"], f'{where}, "activation" leaky_relu')
+    raise CertificateError(f'{where}: "activation" must be "relu" or {{"leaky_relu": <number>}}, '
+                           f"got {_json_text(activation)}")
+
+
+def _skips(layer: dict, where: str, l: int, n: int, widths: list[int]) -> tuple[tuple[int, fmpq_mat], ...]:
+    if "skip" not in layer:
+        return ()
+    skip = typed(layer["skip"], dict, f'{where}, "skip"')
+    out = []
+    for key, rows in skip.items():
+        if not _SKIP_SOURCE.fullmatch(key):
+            raise CertificateError(f'{where}, "skip": source {short_text(key)} is not a layer index '
+                                   f'("0", "1", ... without leading zeros)')
+        if len(key) > len(str(l)) or int(key) > l - 2:
+            allowed = f"0..{l - 2}" if l >= 2 else "none: layer 1 reads only the input"
+            raise CertificateError(f'{where}, "skip": source {short_text(key)} is out of range (allowed: {allowed})')
+        k = int(key)
+        out.append((k, _matrix(rows, f'{where}, "skip" from {k}', n, widths[k])))
+    return tuple(sorted(out, key=lambda entry: entry[0]))
+
+
+def read_network(doc: Any, where: str) -> Network:
+    """Read a network document (``shared/spec/network-format.md``) into a ``Network``."""
+    doc = typed(doc, dict, where)
+    if doc.get("format") != NETWORK_FORMAT:
+        raise CertificateError(f'{where}: "format" must be "{NETWORK_FORMAT}", got {_json_text(doc.get("format"))}')
+    if type(doc.get("version")) is not int or doc["version"] != NETWORK_VERSION:
+        raise CertificateError(f'{where}: "version" must be {NETWORK_VERSION}, got {_json_text(doc.get("version"))}')
+    unknown = set(doc) - _TOP_KEYS
+    if unknown:
+        raise CertificateError(f"{where}: unknown key(s) {short_text(sorted(unknown))}")
+    d = doc.get("input_dim")
+    if type(d) is not int or d < 1:
+        raise CertificateError(f'{where}: "input_dim" must be a positive integer, got {_json_text(d)}')
+    layer_docs = typed(field(doc, "layers", where), list, f'{where}, "layers"')
+    if not layer_docs:
+        raise CertificateError(f'{where}: "layers" is empty')
+    widths, layers = [d], []
+    for l, layer in enumerate(layer_docs, start=1):
+        w = f"{where}, layer {l}"
+        layer = typed(layer, dict, w)
+        unknown = set(layer) - _LAYER_KEYS
+        if unknown:
+            raise CertificateError(f"{w}: unknown key(s) {short_text(sorted(unknown))}")
+        rows = typed(field(layer, "weight", w), list, f'{w}, "weight"')
+        if not rows:
+            raise CertificateError(f'{w}, "weight": has no rows')
+        weight = _matrix(rows, f'{w}, "weight"', None, widths[-1])
+        n = weight.nrows()
+        bias = numbers(layer.get("bias", [0] * n), f'{w}, "bias"')
+        if len(bias) != n:
+            raise CertificateError(f'{w}, "bias": has {len(bias)} entries, expected {n}')
+        layers.append(Layer(weight, fmpq_mat(n, 1, bias), _skips(layer, w, l, n, widths),
+                            _slope(layer, w, hidden=l < len(layer_docs))))
+        widths.append(n)
+    return Network(d, tuple(layers))
+
+
+def network_document(net: Any, where: str) -> dict:
+    """The JSON document of a network object that has ``input_dim`` and ``layers`` (each with
+    ``weight``, ``bias``, ``skip`` and optionally ``slope``), for Python callers who hold one.
+
+    Only the object's data is read (every entry as exact text); the document then goes
+    through ``read_network`` like a file.
+    """
+    try:
+        layers = []
+        for l, layer in enumerate(net.layers, start=1):
+            entry = {"weight": _rows_text(layer.weight), "bias": [str(v) for v in layer.bias.entries()],
+                     "skip": {str(k): _rows_text(S) for k, S in layer.skip.items()}}
+            slope = getattr(layer, "slope", 0)
+            if slope != 0:
+                entry["activation"] = {"leaky_relu": str(slope)}
+            layers.append(entry)
+        return {"format": NETWORK_FORMAT, "version": NETWORK_VERSION, "input_dim": net.input_dim, "layers": layers}
+    except (AttributeError, TypeError) as exc:
+        raise CertificateError(f"{where}: expected a network (a JSON path, a network document or a "
+                               f"Network), got {type(net).__name__} ({short_text(str(exc))[1:-1]})") from None
+
+
+def _rows_text(m: fmpq_mat) -> list[list[str]]:
+    return [[str(m[i, j]) for j in range(m.ncols())] for i in range(m.nrows())]

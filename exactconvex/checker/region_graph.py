@@ -1,0 +1,513 @@
+"""The region graph: checks 1-5 of ``docs/certificate-format.md``, one function each.
+
+==========================================  =========================================================
+check                                       lemma it establishes
+==========================================  =========================================================
+1 ``check_interior_point``                  ``proofs/completeness.md`` Lemma 2 (1): P_s is
+                                            full-dimensional, its constant constraints hold
+2 ``check_facet_relative_interior``         Lemma 2 (3): the point is in the relative interior of
+                                            a (d-1)-dimensional facet
+3 ``check_neighbour_across``                Lemma 3: the neighbour lies across the whole facet
+4 ``check_farkas_redundancy``               Lemma 2 (2) and (4): the listed facets are all facets
+5 ``check_bends``                           ``proofs/facet-bends.md``: nonnegative bends give
+                                            convexity
+==========================================  =========================================================
+
+With checks 1-4 on every listed region, the regions cover R^d (``proofs/completeness.md``,
+Theorem).  Conventions of every message: regions, facets, entries and outputs are 0-based
+indices as in the certificate; layers are 1-based (layer 0 is the input); a neuron's index
+within its layer is 0-based: "neuron 0 of layer 1".
+
+Three speed tricks, each with a plain-rational reference beside it (``FAST`` and
+``REFERENCE``; ``verify(..., reference=True)`` runs the references, and a differential test
+compares them):
+
+* ``signs_at``: the values of all constraints of a region at several points, as one integer
+  matrix product (each value times the same positive integer, so with the right signs);
+  reference ``signs_at_reference``: each g(p) on its own, exactly.
+* ``first_wrong_identity``: every Farkas identity of a region in one matrix product;
+  reference ``first_wrong_identity_reference``: each identity coefficient by coefficient.
+* ``implied_multipliers``: the multipliers of an implied group, for a square system read off
+  the integer product adj(Mn) Tn and the sign of det(Mn); reference
+  ``implied_multipliers_reference``: row reduction of [M | T] over the rationals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flint import fmpq, fmpq_mat
+
+from .arithmetic import Row, local_affine
+from .reader import CertificateError, Network, field, number, numbers, short, typed
+from .results import Invalid, require
+
+__all__ = ["Neuron", "Facet", "FarkasEntry", "ImpliedGroup", "Region", "RegionMaps", "Layout", "Kernels",
+           "ImpliedOutcome", "FAST", "REFERENCE", "read_region_graph", "check_region_graph", "region_maps",
+           "check_interior_point", "check_facet_relative_interior", "check_neighbour_across",
+           "check_farkas_redundancy", "check_bends", "signs_at", "signs_at_reference", "first_wrong_identity",
+           "first_wrong_identity_reference", "implied_multipliers", "implied_multipliers_reference"]
+
+
+# ----- the parsed certificate ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Neuron:
+    """A hidden neuron as a certificate names it: ``[layer, index]``."""
+
+    layer: int  # 1-based
+    index: int  # 0-based within the layer
+
+    def __str__(self) -> str:
+        return f"neuron {self.index} of layer {self.layer}"
+
+
+@dataclass(frozen=True)
+class Facet:
+    neuron: Neuron
+    point: tuple[fmpq, ...]
+    neighbor: int
+
+
+@dataclass(frozen=True)
+class FarkasEntry:
+    """g_neuron = sum_f multiplier_f g_f + constant; ``support``: the facets of the multipliers
+    (None: one multiplier per facet, in order)."""
+
+    neuron: Neuron
+    support: tuple[int, ...] | None
+    multipliers: tuple[fmpq, ...]
+    constant: fmpq
+
+
+@dataclass(frozen=True)
+class ImpliedGroup:
+    """Neurons whose constraints are nonnegative combinations of ``facets`` and a constant,
+    with multipliers the checker solves for."""
+
+    facets: tuple[int, ...]
+    neurons: tuple[Neuron, ...]
+
+
+@dataclass(frozen=True)
+class Region:
+    pattern: tuple[str, ...]
+    interior_point: tuple[fmpq, ...]
+    facets: tuple[Facet, ...]
+    redundant: tuple[FarkasEntry, ...]
+    implied: tuple[ImpliedGroup, ...]
+
+
+def _index(value: Any, where: str) -> int:
+    return typed(value, int, where)
+
+
+def _neuron(value: Any, where: str) -> Neuron:
+    if type(value) is list and len(value) == 2 and type(value[0]) is int and type(value[1]) is int:
+        return Neuron(value[0], value[1])
+    if type(value) is not list or len(value) != 2:
+        raise CertificateError(f"{where}: expected [layer, index]")
+    return Neuron(_index(value[0], f"{where}[0]"), _index(value[1], f"{where}[1]"))
+
+
+def _facet(doc: Any, where: str) -> Facet:
+    doc = typed(doc, dict, where)
+    return Facet(_neuron(field(doc, "neuron", where), f"{where}.neuron"), numbers(field(doc, "point", where),
+                 f"{where}.point"), _index(field(doc, "neighbor", where), f"{where}.neighbor"))
+
+
+def _farkas_entry(doc: Any, where: str) -> FarkasEntry:
+    doc = typed(doc, dict, where)
+    support = None
+    if "support" in doc:
+        support = tuple(_index(f, f"{where}.support[{i}]") for i, f in
+                        enumerate(typed(doc["support"], list, f"{where}.support")))
+    return FarkasEntry(_neuron(field(doc, "neuron", where), f"{where}.neuron"), support,
+                       numbers(field(doc, "multipliers", where), f"{where}.multipliers"),
+                       number(field(doc, "constant", where), f"{where}.constant"))
+
+
+def _implied_group(doc: Any, where: str) -> ImpliedGroup:
+    doc = typed(doc, dict, where)
+    facets = typed(field(doc, "facets", where), list, f"{where}.facets")
+    neurons = typed(field(doc, "neurons", where), list, f"{where}.neurons")
+    return ImpliedGroup(tuple(_index(f, f"{where}.facets[{i}]") for i, f in enumerate(facets)),
+                        tuple(_neuron(n, f"{where}.neurons[{i}]") for i, n in enumerate(neurons)))
+
+
+def _region(doc: Any, where: str) -> Region:
+    doc = typed(doc, dict, where)
+    pattern = typed(field(doc, "pattern", where), list, f"{where}.pattern")
+    return Region(tuple(typed(s, str, f"{where}.pattern[{i}]") for i, s in enumerate(pattern)),
+                  numbers(field(doc, "interior_point", where), f"{where}.interior_point"),
+                  tuple(_facet(F, f"{where}.facets[{i}]")
+                        for i, F in enumerate(typed(doc.get("facets", []), list, f"{where}.facets"))),
+                  tuple(_farkas_entry(E, f"{where}.redundant[{i}]")
+                        for i, E in enumerate(typed(doc.get("redundant", []), list, f"{where}.redundant"))),
+                  tuple(_implied_group(E, f"{where}.implied[{i}]")
+                        for i, E in enumerate(typed(doc.get("implied", []), list, f"{where}.implied"))))
+
+
+def read_region_graph(doc: Any) -> tuple[Region, ...]:
+    """The ``"region_graph"`` value of a certificate (CertificateError if malformed)."""
+    regions = typed(field(typed(doc, dict, "region_graph"), "regions", "region_graph"), list, "regions")
+    return tuple(_region(R, f"regions[{r}]") for r, R in enumerate(regions))
+
+
+# ----- what the checker computes per region ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the hidden neurons are: constraint t of a region is hidden neuron t in
+    topological order (layer by layer)."""
+
+    widths: tuple[int, ...]
+    starts: tuple[int, ...]  # position of each hidden layer's first neuron
+
+    @staticmethod
+    def of(net: Network) -> "Layout":
+        widths = tuple(net.hidden_widths)
+        return Layout(widths, tuple(sum(widths[:l]) for l in range(len(widths))))
+
+    def position(self, neuron: Neuron) -> int | None:
+        """The neuron's position in topological order, None if the network has no such neuron."""
+        if 1 <= neuron.layer <= len(self.widths) and 0 <= neuron.index < self.widths[neuron.layer - 1]:
+            return self.starts[neuron.layer - 1] + neuron.index
+        return None
+
+    def neuron(self, position: int) -> Neuron:
+        layer = max(l for l in range(len(self.widths)) if self.starts[l] <= position)
+        return Neuron(layer + 1, position - self.starts[layer])
+
+
+@dataclass(frozen=True)
+class RegionMaps:
+    """The affine data of a region, computed from its pattern (Lemma 1): the constraint
+    g_nu >= 0 of every hidden neuron (g_nu = z_nu if on, -z_nu if off) and every output."""
+
+    constraints: tuple[Row, ...]  # (a_1, ..., a_d, c), in topological order
+    nonconstant: tuple[bool, ...]  # a != 0
+    outputs: tuple[Row, ...]
+    matrix: fmpq_mat  # the constraints as rows
+
+
+def region_maps(net: Network, pattern: tuple[str, ...]) -> RegionMaps:
+    on = [[ch == "1" for ch in s] for s in pattern]
+    rows = local_affine(net, on)
+    constraints = tuple(g if on[l][j] else tuple(-v for v in g) for l in range(len(on)) for j, g in enumerate(rows[l]))
+    d = net.input_dim
+    return RegionMaps(constraints, tuple(any(g[:-1]) for g in constraints), tuple(rows[-1]),
+                      fmpq_mat(len(constraints), d + 1, [v for g in constraints for v in g]))
+
+
+def _value(g: Row, p: tuple) -> fmpq:
+    """g(p), exactly."""
+    return sum((a * x for a, x in zip(g, p)), fmpq(0)) + g[-1]
+
+
+def _positive_multiple(g: Row, h: Row) -> bool:
+    """g = t h for some t > 0 (h non-constant)."""
+    i = next(i for i, v in enumerate(h) if v != 0)
+    t = g[i] / h[i]
+    return t > 0 and all(a == t * b for a, b in zip(g, h))
+
+
+def _not_positive(values: list) -> list[int]:
+    """Positions of the values that are <= 0."""
+    return [t for t, v in enumerate(values) if v <= 0]
+
+
+# ----- speed tricks and their references -------------------------------------------------------------
+
+def signs_at(C: fmpq_mat, points: list[tuple]) -> list[list]:
+    """Per point, the values of every row (a | c) of C at it, each times the same positive
+    integer, so with the same signs: one integer matrix product.
+
+    C = N / D and the points' matrix P = Pn / Dp (integer N, Pn, positive D, Dp: flint's
+    numer_denom), so C P = (N Pn) / (D Dp); integers spare reducing every fraction.
+    """
+    k, n = len(points), C.ncols()
+    N, _ = C.numer_denom()
+    Pn, _ = fmpq_mat(n, k, [p[t] if t < n - 1 else 1 for t in range(n) for p in points]).numer_denom()
+    e = (N * Pn).entries()
+    return [e[j::k] for j in range(k)]
+
+
+def signs_at_reference(C: fmpq_mat, points: list[tuple]) -> list[list]:
+    """Per point, the exact value g(p) of every row g of C, one at a time."""
+    rows = [tuple(C[i, j] for j in range(C.ncols())) for i in range(C.nrows())]
+    return [[_value(g, p) for g in rows] for p in points]
+
+
+def first_wrong_identity(facets: list[Row], entries: list[tuple], targets: list[Row]) -> tuple[int, int] | None:
+    """The first (entry, coefficient) where sum_f m_f g_f + mu != target, or None.
+
+    ``entries[i]`` = (m_0, ..., m_{F-1}, mu) densely; all identities in one matrix product.
+    """
+    d1 = len(targets[0])
+    basis = fmpq_mat(len(facets) + 1, d1, [v for g in facets for v in g] + [0] * (d1 - 1) + [1])
+    combos = fmpq_mat(len(entries), len(facets) + 1, [v for row in entries for v in row]) * basis
+    if combos == fmpq_mat(len(targets), d1, [v for g in targets for v in g]):
+        return None
+    return next((i, t) for i, g in enumerate(targets) for t in range(d1) if combos[i, t] != g[t])
+
+
+def first_wrong_identity_reference(facets: list[Row], entries: list[tuple],
+                                   targets: list[Row]) -> tuple[int, int] | None:
+    """Each identity on its own, coefficient by coefficient."""
+    for i, (row, g) in enumerate(zip(entries, targets)):
+        for t in range(len(g)):
+            value = sum((m * G[t] for m, G in zip(row, facets)), fmpq(0)) + (row[-1] if t == len(g) - 1 else 0)
+            if value != g[t]:
+                return i, t
+    return None
+
+
+@dataclass(frozen=True)
+class ImpliedOutcome:
+    """The solution X of M X = T (columns of M: facets, then the constant function 1)."""
+
+    independent: bool  # the columns of M are linearly independent (so X is unique if it exists)
+    fits: bool = False  # M X = T has a solution
+    negative: int | None = None  # the first target (column of T) whose solution has a negative entry
+
+
+def _first_negative(entries: list, ncols: int) -> int | None:
+    return min((e % ncols for e, v in enumerate(entries) if v < 0), default=None)
+
+
+def implied_multipliers(M: fmpq_mat, T: fmpq_mat) -> ImpliedOutcome:
+    """Decide M X = T fast.
+
+    Square (d + 1 columns): X = M^-1 T. With M = Mn / Dm, T = Tn / Dt (integers, Dm, Dt > 0)
+    and Mn^-1 = adj(Mn) / det(Mn): X = Dm adj(Mn) Tn / (det(Mn) Dt), so the signs of X are those
+    of the integer product adj(Mn) Tn times the sign of det(Mn).  Otherwise (fewer columns, as
+    with a lineality space): the normal equations' solution is the only candidate, and it must
+    fit exactly.
+    """
+    if M.nrows() == M.ncols():
+        Mn, Tn = M.numer_denom()[0], T.numer_denom()[0]
+        det = Mn.det()
+        if det == 0:
+            return ImpliedOutcome(False)
+        adjugate = (Mn.inv() * det).numer_denom()[0]  # integer: adj(Mn) = det(Mn) Mn^-1
+        product = (adjugate * Tn).entries()
+        return ImpliedOutcome(True, True, _first_negative(product if det > 0 else [-v for v in product], T.ncols()))
+    try:
+        X = (M.transpose() * M).solve(M.transpose() * T)
+    except ZeroDivisionError:  # M^T M is singular iff the columns of M are dependent
+        return ImpliedOutcome(False)
+    if M * X != T:
+        return ImpliedOutcome(True, False)
+    return ImpliedOutcome(True, True, _first_negative(X.entries(), T.ncols()))
+
+
+def implied_multipliers_reference(M: fmpq_mat, T: fmpq_mat) -> ImpliedOutcome:
+    """Decide M X = T by row reduction of [M | T] over the rationals."""
+    rows, cols, n = M.nrows(), M.ncols(), T.ncols()
+    _, rank = M.rref()
+    if rank < cols:
+        return ImpliedOutcome(False)
+    R, _ = fmpq_mat(rows, cols + n, [v for i in range(rows) for v in
+                                      [M[i, j] for j in range(cols)] + [T[i, j] for j in range(n)]]).rref()
+    # M has full column rank: rows 0..cols-1 of R read [I | X], the rows below must read [0 | 0]
+    if any(R[i, cols + j] != 0 for i in range(cols, rows) for j in range(n)):
+        return ImpliedOutcome(True, False)
+    return ImpliedOutcome(True, True, _first_negative([R[i, cols + j] for i in range(cols) for j in range(n)], n))
+
+
+@dataclass(frozen=True)
+class Kernels:
+    """The arithmetic that checks 1-4 rely on, fast or plain."""
+
+    signs_at: Callable[[fmpq_mat, list], list]
+    first_wrong_identity: Callable[[list, list, list], Any]
+    implied_multipliers: Callable[[fmpq_mat, fmpq_mat], ImpliedOutcome]
+
+
+FAST = Kernels(signs_at, first_wrong_identity, implied_multipliers)
+REFERENCE = Kernels(signs_at_reference, first_wrong_identity_reference, implied_multipliers_reference)
+
+
+# ----- the checks ------------------------------------------------------------------------------------
+
+def check_well_formed(net: Network, layout: Layout, regions: tuple[Region, ...]) -> None:
+    """Lengths and indices that the checks below rely on (wrong ones make the certificate invalid)."""
+    require(regions, "the region graph has no regions (an empty list would pass checks 1-5 vacuously)")
+    d, widths = net.input_dim, list(layout.widths)
+    for r, R in enumerate(regions):
+        require(len(R.pattern) == len(widths) and all(len(s) == n and set(s) <= {"0", "1"}
+                                                      for s, n in zip(R.pattern, widths)),
+                f"region {r}: pattern {list(R.pattern)} is not one string of 0/1 per hidden layer of widths {widths}")
+        require(len(R.interior_point) == d,
+                f"region {r}: the interior point has {len(R.interior_point)} coordinates, expected {d}")
+        for i, F in enumerate(R.facets):
+            w = f"region {r}, facet {i}"
+            require(layout.position(F.neuron) is not None, f"{w}: the network has no {F.neuron}")
+            require(len(F.point) == d, f"{w}: the point has {len(F.point)} coordinates, expected {d}")
+            require(0 <= F.neighbor < len(regions), f"{w}: neighbor {F.neighbor} is not a region index")
+
+
+def check_interior_point(r: int, R: Region, maps: RegionMaps, values: list, layout: Layout) -> None:
+    """Check 1 (``proofs/completeness.md``, Lemma 2 (1)): every non-constant constraint of the
+    region is > 0 at its interior point, every constant one >= 0; so P_s is full-dimensional."""
+    for t in _not_positive(values):
+        if maps.nonconstant[t] or values[t] < 0:
+            raise Invalid(f"region {r}: the constraint of {layout.neuron(t)} is "
+                          f"{short(_value(maps.constraints[t], R.interior_point))} at the interior point")
+
+
+def check_facet_relative_interior(r: int, i: int, F: Facet, maps: RegionMaps, values: list,
+                                  layout: Layout) -> Row:
+    """Check 2 (Lemma 2 (3)): the facet's constraint g is non-constant, g(point) = 0, and every
+    other non-constant constraint is > 0 at the point or a positive multiple of g; so the point
+    is in the relative interior of the (d-1)-dimensional facet P_s ∩ {g = 0}.  Returns g."""
+    w, position = f"region {r}, facet {i}", layout.position(F.neuron)
+    g = maps.constraints[position]
+    require(maps.nonconstant[position], f"{w}: the constraint of {F.neuron} is constant")
+    require(values[position] == 0, f"{w}: the point is not on the hyperplane of {F.neuron}")
+    for t in _not_positive(values):
+        if maps.nonconstant[t] and not _positive_multiple(maps.constraints[t], g):
+            raise Invalid(f"{w}: the point is not in the relative interior of the facet (the constraint of "
+                          f"{layout.neuron(t)} is {short(_value(maps.constraints[t], F.point))} there)")
+    return g
+
+
+def check_neighbour_across(r: int, i: int, F: Facet, g: Row, neighbour: RegionMaps, values: list,
+                           layout: Layout) -> None:
+    """Check 3 (Lemma 3): every non-constant constraint of the neighbour N that is <= 0 at the
+    point is a positive multiple of -g, and there is at least one; so N contains the other
+    side of the facet near the point, hence along the whole facet."""
+    w, minus_g, across = f"region {r}, facet {i}", tuple(-v for v in g), False
+    for t in _not_positive(values):
+        if neighbour.nonconstant[t]:
+            if not _positive_multiple(neighbour.constraints[t], minus_g):
+                raise Invalid(f"{w}: region {F.neighbor} does not contain the other side of the facet near the "
+                              f"point (the constraint of {layout.neuron(t)})")
+            across = True
+    require(across, f"{w}: region {F.neighbor} has no constraint on the facet's hyperplane (it is not across)")
+
+
+def check_bends(r: int, i: int, F: Facet, g: Row, region: RegionMaps, neighbour: RegionMaps,
+                outputs: list[int]) -> None:
+    """Check 5 (``proofs/facet-bends.md``): with n = -grad g (pointing from the region into the
+    neighbour), every listed output bends by (grad_N - grad_R) . n >= 0 across the facet."""
+    for k in outputs:
+        bend = sum(((b - a) * -c for a, b, c in zip(region.outputs[k][:-1], neighbour.outputs[k][:-1], g[:-1])),
+                   fmpq(0))
+        if bend < 0:
+            raise Invalid(f"region {r}, facet {i}: output {k} bends by {short(bend)} < 0 across the facet into "
+                          f"region {F.neighbor}")
+
+
+def _farkas_rows(r: int, R: Region, layout: Layout, facet_count: int) -> list[tuple]:
+    """The explicit entries as dense rows (m_0, ..., m_{F-1}, mu), after checking their shape."""
+    rows = []
+    for i, E in enumerate(R.redundant):
+        w = f"region {r}, redundant {i}"
+        require(layout.position(E.neuron) is not None, f"{w}: the network has no {E.neuron}")
+        support = E.support
+        if support is None:
+            require(len(E.multipliers) == facet_count, f"{w}: {len(E.multipliers)} multipliers for {facet_count} facets")
+            support = range(facet_count)
+        else:
+            require(len(E.multipliers) == len(support),
+                    f"{w}: {len(E.multipliers)} multipliers for {len(support)} support facets")
+            require(len(set(support)) == len(support) and all(0 <= f < facet_count for f in support),
+                    f"{w}: the support {list(support)} does not name distinct facets of the region")
+        require(all(m >= 0 for m in E.multipliers) and E.constant >= 0, f"{w}: a multiplier or the constant is negative")
+        row = [fmpq(0)] * (facet_count + 1)
+        for m, f in zip(E.multipliers, support):
+            row[f] = m
+        row[-1] = E.constant
+        rows.append(tuple(row))
+    return rows
+
+
+def _check_implied_group(w: str, group: ImpliedGroup, maps: RegionMaps, facet_constraints: list[Row],
+                         layout: Layout, kernels: Kernels) -> list[int]:
+    """An implied group's constraints g = sum_f lambda_f g_f + mu with lambda, mu >= 0: the facets'
+    rows and the constant are independent, so the solution is unique; it must exist and be
+    nonnegative.  Returns the positions of the group's neurons."""
+    F = facet_constraints
+    require(len(set(group.facets)) == len(group.facets) and all(0 <= f < len(F) for f in group.facets),
+            f"{w}: the facets {list(group.facets)} are not distinct facets of the region")
+    positions = []
+    for neuron in group.neurons:
+        require(layout.position(neuron) is not None, f"{w}: the network has no {neuron}")
+        positions.append(layout.position(neuron))
+    d1 = len(maps.constraints[0])
+    columns = [F[f] for f in group.facets] + [(0,) * (d1 - 1) + (1,)]  # the last one: the constant 1
+    M = fmpq_mat(d1, len(columns), [g[t] for t in range(d1) for g in columns])
+    T = fmpq_mat(d1, len(positions), [maps.constraints[p][t] for t in range(d1) for p in positions])
+    outcome = kernels.implied_multipliers(M, T)
+    require(outcome.independent, f"{w}: the facets {list(group.facets)} and the constant are not linearly independent")
+    require(outcome.fits, f"{w}: some listed constraint is not a combination of the facets {list(group.facets)} "
+                          f"and a constant")
+    if outcome.negative is not None:
+        raise Invalid(f"{w}: the constraint of {group.neurons[outcome.negative]} needs a negative multiplier")
+    return positions
+
+
+def check_farkas_redundancy(r: int, R: Region, maps: RegionMaps, facet_constraints: list[Row], layout: Layout,
+                            kernels: Kernels) -> None:
+    """Check 4 (Lemma 2 (2) and (4)): every non-constant constraint that is not a positive
+    multiple of a listed facet's g is a nonnegative combination of the facets' g and a
+    nonnegative constant (a ``redundant`` entry, or an ``implied`` group whose multipliers
+    the checker solves for); so P_s is the intersection of its listed facets' half-spaces."""
+    proved = {layout.position(F.neuron) for F in R.facets}
+    rows = _farkas_rows(r, R, layout, len(facet_constraints))
+    if rows:
+        targets = [maps.constraints[layout.position(E.neuron)] for E in R.redundant]
+        wrong = kernels.first_wrong_identity(facet_constraints, rows, targets)
+        if wrong is not None:
+            i, t = wrong
+            where = "the constant term" if t == len(targets[0]) - 1 else f"coefficient {t}"
+            raise Invalid(f"region {r}, redundant {i}: the Farkas identity for {R.redundant[i].neuron} fails at {where}")
+        proved.update(layout.position(E.neuron) for E in R.redundant)
+    for i, group in enumerate(R.implied):
+        proved.update(_check_implied_group(f"region {r}, implied {i}", group, maps, facet_constraints, layout, kernels))
+    for t, g in enumerate(maps.constraints):
+        if maps.nonconstant[t] and t not in proved and not any(_positive_multiple(g, G) for G in facet_constraints):
+            raise Invalid(f"region {r}: the constraint of {layout.neuron(t)} is neither a listed facet nor proved "
+                          f"redundant")
+
+
+def _points_to_evaluate(regions: tuple[Region, ...]) -> tuple[list[list[tuple]], list[list[int]]]:
+    """Per region, the points where its constraints are needed: its interior point (column 0),
+    its facet points (columns 1, 2, ...), then the facet points of regions naming it as
+    neighbour; and for facet i of region r, its column among its neighbour's points."""
+    points = [[R.interior_point, *(F.point for F in R.facets)] for R in regions]
+    across = []
+    for R in regions:
+        columns = []
+        for F in R.facets:
+            columns.append(len(points[F.neighbor]))
+            points[F.neighbor].append(F.point)
+        across.append(columns)
+    return points, across
+
+
+def check_region_graph(net: Network, regions: tuple[Region, ...], outputs: list[int],
+                       kernels: Kernels = FAST) -> tuple[int, int]:
+    """Checks 1-4 on every region and check 5 for ``outputs``; returns (regions, facets), a
+    facet counted once per pair of regions that share it."""
+    layout = Layout.of(net)
+    check_well_formed(net, layout, regions)
+    maps = [region_maps(net, R.pattern) for R in regions]
+    points, across = _points_to_evaluate(regions)
+    values = [kernels.signs_at(maps[r].matrix, points[r]) for r in range(len(regions))]
+    for r, R in enumerate(regions):
+        check_interior_point(r, R, maps[r], values[r][0], layout)
+    shared = set()
+    for r, R in enumerate(regions):
+        facet_constraints = []
+        for i, F in enumerate(R.facets):
+            g = check_facet_relative_interior(r, i, F, maps[r], values[r][1 + i], layout)
+            check_neighbour_across(r, i, F, g, maps[F.neighbor], values[F.neighbor][across[r][i]], layout)
+            check_bends(r, i, F, g, maps[r], maps[F.neighbor], outputs)
+            facet_constraints.append(g)
+            shared.add((min(r, F.neighbor), max(r, F.neighbor)))
+        check_farkas_redundancy(r, R, maps[r], facet_constraints, layout, kernels)
+    return len(regions), len(shared)
