@@ -38,6 +38,7 @@ more than float rounding explains (see its docstring for the tolerance).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -47,7 +48,7 @@ from ..network.formats import FormatError
 from ..network.model import Layer, Network
 
 __all__ = ["Affine", "Group", "GraphState", "build_network", "compare", "exact_matrix", "exact_vector",
-           "COMPARISON_POINTS"]
+           "COMPARISON_POINTS", "network_floats", "nearest_float", "RoundingWarning"]
 
 ONE = fmpq(1)
 ZERO = fmpq(0)
@@ -517,11 +518,90 @@ def compare(net: Network, run: Callable, precision: str, where: str) -> dict:
             f"{tol:.3g} there (the largest difference relative to that bound among {compared} comparisons "
             f"at {len(X)} points). The import is refused.")
     return {"points": len(X), "precision": precision, "relative_tolerance": rtol,
-            "max_abs_difference": max_diff,
-            "max_difference_over_tolerance": 0.0 if worst is None else worst[0]}
+            "max_abs_difference": float(max_diff),
+            "max_difference_over_tolerance": 0.0 if worst is None else float(worst[0])}
 
 
 def comparison_note(summary: dict) -> str:
     return (f"compared with the model's own forward pass ({summary['precision']}) at {summary['points']} "
             f"points (scales 1e-3 to 1e3): largest difference {summary['max_abs_difference']:.3g}, within "
             f"float rounding (relative tolerance {summary['relative_tolerance']:.3g})")
+
+
+# ----- back out: exact values as floats ---------------------------------------------------------
+
+def nearest_float(q: fmpq, precision: str) -> float:
+    """The float (of the precision) nearest to q; OverflowError beyond its range."""
+    import numpy as np
+
+    f = float(q)  # correctly rounded to float64 (OverflowError when too large)
+    if precision == "float64":
+        return f
+    with np.errstate(over="ignore"):
+        c = np.float32(f)
+    if not np.isfinite(c):
+        raise OverflowError
+    best = None
+    for cand in (np.nextafter(c, np.float32(-np.inf)), c, np.nextafter(c, np.float32(np.inf))):
+        if not np.isfinite(cand):
+            continue
+        err = abs(fmpq(*float(cand).as_integer_ratio()) - q)
+        if best is None or err < best[0]:
+            best = (err, float(cand))
+    return best[1]
+
+
+class _Rounder:
+    """Converts exact values to floats of one precision: exactly, or to nearest when asked."""
+
+    def __init__(self, precision: str, rounding):
+        if rounding not in (None, "nearest"):
+            raise FormatError(f"rounding={rounding!r}: expected None (exact only) or 'nearest'")
+        self.precision = precision
+        self.rounding = rounding
+        self.max_change = fmpq(0)
+        self.max_where = None
+
+    def __call__(self, q: fmpq, where: str) -> float:
+        try:
+            f = nearest_float(q, self.precision)
+        except OverflowError:
+            raise FormatError(f"{where}: {q} is too large for {self.precision}") from None
+        change = abs(fmpq(*f.as_integer_ratio()) - q)
+        if change != 0:
+            if self.rounding is None:
+                raise FormatError(f"{where}: {q} is not exactly representable in {self.precision} (the nearest "
+                                  f"value is {f!r}); pass rounding='nearest' to round every weight to the nearest "
+                                  f"{self.precision}, the largest change is then reported")
+            if change > self.max_change:
+                self.max_change, self.max_where = change, where
+        return f
+
+    def matrix(self, m: fmpq_mat, where: str) -> list:
+        return [[self(m[i, j], f"{where}[{i}][{j}]") for j in range(m.ncols())] for i in range(m.nrows())]
+
+    def report(self) -> dict:
+        return {"precision": self.precision, "rounding": self.rounding, "max_abs_change": float(self.max_change),
+                "max_abs_change_exact": str(self.max_change), "where": self.max_where}
+
+
+class RoundingWarning(UserWarning):
+    """A network was written with rounded weights (``rounding='nearest'``)."""
+
+
+def network_floats(net: Network, precision: str, rounding=None) -> tuple[list, dict]:
+    """Every layer's weight, bias, skips and slope as floats of the precision (exact, or rounded when asked)."""
+    r = _Rounder(precision, rounding)
+    layers = []
+    for l, layer in enumerate(net.layers, start=1):
+        layers.append({
+            "weight": r.matrix(layer.weight, f"layer {l}, weight"),
+            "bias": [r(layer.bias[i, 0], f"layer {l}, bias[{i}]") for i in range(layer.width)],
+            "skip": {k: r.matrix(S, f"layer {l}, skip from {k}") for k, S in sorted(layer.skip.items())},
+            "slope": r(layer.slope, f"layer {l}, LeakyReLU slope") if l < net.depth else 0.0,
+        })
+    report = r.report()
+    if rounding is not None and r.max_change != 0:
+        warnings.warn(f"the network was rounded to {precision}: the largest absolute change of a weight is "
+                      f"{float(r.max_change):.3g} (at {r.max_where})", RoundingWarning, stacklevel=3)
+    return layers, report

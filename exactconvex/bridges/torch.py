@@ -74,10 +74,11 @@ from flint import fmpq, fmpq_mat
 from ..network.formats import FormatError
 from ..network.model import Network
 from ..numbers import NumberError, to_q
-from .graph import Affine, GraphState, build_network, compare, comparison_note, exact_matrix, exact_vector
+from .graph import (Affine, GraphState, RoundingWarning, build_network, compare, comparison_note, exact_matrix,
+                    exact_vector, network_floats)
 
 __all__ = ["from_torch", "read_exported_program", "from_state_dict", "read_torch", "read_pt2", "to_torch",
-           "parse_state_dict_activation", "SAVE_WITH_GRAPH_HINT"]
+           "parse_state_dict_activation", "SAVE_WITH_GRAPH_HINT", "RoundingWarning"]
 
 SAVE_WITH_GRAPH_HINT = (
     "save a model that carries its graph instead: "
@@ -1004,83 +1005,6 @@ def _dtype_name(torch, dtype) -> str:
     if dtype in (torch.float32, "float32", "float"):
         return "float32"
     raise FormatError(f"dtype {dtype!r}: expected float64 or float32")
-
-
-def nearest_float(q: fmpq, precision: str) -> float:
-    """The float (of the precision) nearest to q; OverflowError beyond its range."""
-    import numpy as np
-
-    f = float(q)  # correctly rounded to float64 (OverflowError when too large)
-    if precision == "float64":
-        return f
-    with np.errstate(over="ignore"):
-        c = np.float32(f)
-    if not np.isfinite(c):
-        raise OverflowError
-    best = None
-    for cand in (np.nextafter(c, np.float32(-np.inf)), c, np.nextafter(c, np.float32(np.inf))):
-        if not np.isfinite(cand):
-            continue
-        err = abs(fmpq(*float(cand).as_integer_ratio()) - q)
-        if best is None or err < best[0]:
-            best = (err, float(cand))
-    return best[1]
-
-
-class _Rounder:
-    """Converts exact values to floats of one precision: exactly, or to nearest when asked."""
-
-    def __init__(self, precision: str, rounding):
-        if rounding not in (None, "nearest"):
-            raise FormatError(f"rounding={rounding!r}: expected None (exact only) or 'nearest'")
-        self.precision = precision
-        self.rounding = rounding
-        self.max_change = fmpq(0)
-        self.max_where = None
-
-    def __call__(self, q: fmpq, where: str) -> float:
-        try:
-            f = nearest_float(q, self.precision)
-        except OverflowError:
-            raise FormatError(f"{where}: {q} is too large for {self.precision}") from None
-        change = abs(fmpq(*f.as_integer_ratio()) - q)
-        if change != 0:
-            if self.rounding is None:
-                raise FormatError(f"{where}: {q} is not exactly representable in {self.precision} (the nearest "
-                                  f"value is {f!r}); pass rounding='nearest' to round every weight to the nearest "
-                                  f"{self.precision}, the largest change is then reported")
-            if change > self.max_change:
-                self.max_change, self.max_where = change, where
-        return f
-
-    def matrix(self, m: fmpq_mat, where: str) -> list:
-        return [[self(m[i, j], f"{where}[{i}][{j}]") for j in range(m.ncols())] for i in range(m.nrows())]
-
-    def report(self) -> dict:
-        return {"precision": self.precision, "rounding": self.rounding, "max_abs_change": float(self.max_change),
-                "max_abs_change_exact": str(self.max_change), "where": self.max_where}
-
-
-class RoundingWarning(UserWarning):
-    """A network was written with rounded weights (``rounding='nearest'``)."""
-
-
-def network_floats(net: Network, precision: str, rounding=None) -> tuple[list, dict]:
-    """Every layer's weight, bias, skips and slope as floats of the precision (exact, or rounded when asked)."""
-    r = _Rounder(precision, rounding)
-    layers = []
-    for l, layer in enumerate(net.layers, start=1):
-        layers.append({
-            "weight": r.matrix(layer.weight, f"layer {l}, weight"),
-            "bias": [r(layer.bias[i, 0], f"layer {l}, bias[{i}]") for i in range(layer.width)],
-            "skip": {k: r.matrix(S, f"layer {l}, skip from {k}") for k, S in sorted(layer.skip.items())},
-            "slope": r(layer.slope, f"layer {l}, LeakyReLU slope") if l < net.depth else 0.0,
-        })
-    report = r.report()
-    if rounding is not None and r.max_change != 0:
-        warnings.warn(f"the network was rounded to {precision}: the largest absolute change of a weight is "
-                      f"{float(r.max_change):.3g} (at {r.max_where})", RoundingWarning, stacklevel=3)
-    return layers, report
 
 
 def to_torch(net: Network, dtype=None, rounding=None):
