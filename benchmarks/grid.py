@@ -3,37 +3,16 @@
 nn.Linear(fan_in, fan_out) draws weight and bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in));
 we reproduce that with NumPy (fixed seed) and round to float32, then read every float32
 exactly.  ``icnn_version`` replaces every weight out of a hidden layer by its absolute value.
+The generators live in ``exactconvex.sweep.generate`` (sweeps use them too); this module keeps
+the names the benchmarks have always used.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from exactconvex.sweep.generate import icnn_structured as icnn_version
+from exactconvex.sweep.generate import random_network
 
-from exactconvex import Network
-from exactconvex.network import Layer
-
-
-def random_network(rng: np.random.Generator, d: int, hidden: list[int]) -> Network:
-    widths = [d] + list(hidden) + [1]
-    layers = []
-    for l in range(1, len(widths)):
-        bound = 1.0 / np.sqrt(widths[l - 1])
-        W = rng.uniform(-bound, bound, size=(widths[l], widths[l - 1])).astype(np.float32)
-        b = rng.uniform(-bound, bound, size=widths[l]).astype(np.float32)
-        layers.append(Layer.from_lists([[float(v) for v in row] for row in W], [float(v) for v in b]))
-    return Network(d, layers)
-
-
-def icnn_version(net: Network) -> Network:
-    from flint import fmpq_mat
-
-    def absm(m):
-        return fmpq_mat(m.nrows(), m.ncols(), [abs(v) for v in m.entries()])
-
-    layers = [Layer(layer.weight if l == 0 else absm(layer.weight), layer.bias,
-                    {k: (s if k == 0 else absm(s)) for k, s in layer.skip.items()})
-              for l, layer in enumerate(net.layers)]
-    return Network(net.input_dim, layers)
+__all__ = ["random_network", "icnn_version", "architectures"]
 
 
 def architectures(quick: bool = False):
