@@ -247,6 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     from . import icnn_cmds
 
     icnn_cmds.add_parsers(sub)
+    from . import sweep_cmd
+    sweep_cmd.add_parser(sub)
     return p
 
 
