@@ -116,7 +116,8 @@ def check(net: Network, method: str = "auto", certificate: bool = False, *, max_
                 pending.remove(k)
         if method == "icnn" and pending:
             raise Undecided("the network does not have ICNN structure (a weight out of a hidden layer is "
-                            "negative), so the icnn method cannot decide it")
+                            "negative, or an activation is not convex and nondecreasing), so the icnn method "
+                            "cannot decide it")
     if method in ("auto", "one-layer") and pending:
         if net.depth == 2:
             for k in list(pending):

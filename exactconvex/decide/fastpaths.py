@@ -2,8 +2,9 @@
 
 Each returns a result with an exact witness, or None when it cannot decide:
 
-* ``icnn_structure``: nonnegative weights out of hidden layers => convex;
-* ``one_layer``: the exact closed form for one hidden layer (geometry notes, section 6),
+* ``icnn_structure``: nonnegative weights out of hidden layers and convex activations
+  (nondecreasing too after the first layer) => convex (geometry notes, sections 7-8);
+* ``one_layer``: the exact closed form for one hidden layer (geometry notes, sections 6 and 8),
   with a violation witness built on the offending hyperplane when it fails;
 * ``search_violation``: float evaluation along random lines proposes concave kinks; only
   exactly confirmed triples (x, y, lambda) count.
@@ -24,8 +25,23 @@ __all__ = ["icnn_structure", "one_layer", "one_layer_groups", "hyperplane_groups
 
 
 def icnn_structure(net: Network, k: int) -> bool:
-    """Output k of an ICNN-structured network: every weight out of a hidden layer is >= 0."""
+    """Output k of an ICNN-structured network: every weight out of a hidden layer (into later
+    hidden layers, and into output k) is >= 0, and every hidden activation is convex: slope s <= 1
+    on layer 1 (it acts on affine functions), 0 <= s <= 1 on later layers (it acts on convex
+    functions, so it must also be nondecreasing).  The same rule as ``Network.is_icnn``, for one
+    output (geometry notes, section 8).
+
+    Examples
+    --------
+    >>> leaky = lambda s: Network.from_lists(1, [{"weight": [[1]], "slope": s}, {"weight": [[1]], "slope": s},
+    ...                                          {"weight": [[1]]}])
+    >>> [icnn_structure(leaky(s), 0) for s in ("1/2", "-1", "2")]
+    [True, False, False]
+    """
     L = net.depth
+    for l, s in enumerate(net.slopes, start=1):
+        if s > 1 or (l >= 2 and s < 0):
+            return False
     for l, layer in enumerate(net.layers, start=1):
         rows = [k] if l == L else range(layer.width)
         mats = ([layer.weight] if l >= 2 else []) + [s for src, s in layer.skip.items() if src >= 1]
@@ -55,14 +71,25 @@ def hyperplane_groups(net: Network) -> tuple[dict[tuple, list[tuple[int, fmpq]]]
 
 
 def one_layer_groups(net: Network, k: int) -> dict[tuple, fmpq]:
-    """For one hidden layer: canonical hyperplane key -> sum_j a_j |c_j| over its neurons."""
+    """For one hidden layer of slope s: canonical hyperplane key -> sum_j a_j (1 - s) |c_j| over its
+    neurons, the change of output k's gradient across the hyperplane, in units of its canonical
+    normal (geometry notes, sections 6 and 8: s z + (1 - s) ReLU(z) kinks by (1 - s))."""
     v = net.layers[1].weight
+    jump = 1 - net.layers[0].slope
     groups, _ = hyperplane_groups(net)
-    return {key: sum((v[k, j] * abs(c) for j, c in members), fmpq(0)) for key, members in groups.items()}
+    return {key: jump * sum((v[k, j] * abs(c) for j, c in members), fmpq(0)) for key, members in groups.items()}
 
 
 def one_layer(net: Network, k: int):
-    """(convex, witness) by the closed form; witness is None when convex."""
+    """(convex, witness) by the closed form; witness is None when convex.
+
+    Examples
+    --------
+    >>> leaky = Network.from_lists(1, [{"weight": [[1]], "slope": 2}, {"weight": [[1]]}])  # max(x, 2x): concave
+    >>> convex, w = one_layer(leaky, 0)
+    >>> convex, w["x"] < (0,) < w["y"]
+    (False, True)
+    """
     sums = one_layer_groups(net, k)
     bad = [key for key, s in sums.items() if s < 0]
     if not bad:
@@ -119,7 +146,7 @@ def _float_layers(net: Network):
     return out
 
 
-def _float_forward(layers, X):
+def _float_forward(layers, X, slopes):
     import numpy as np
 
     h = [X]
@@ -129,7 +156,7 @@ def _float_forward(layers, X):
         for k, s in S.items():
             z = z + h[k] @ s.T
         if l < len(layers):
-            h.append(np.maximum(z, 0.0))
+            h.append(np.where(z > 0, z, slopes[l - 1] * z) if slopes[l - 1] else np.maximum(z, 0.0))
     return z
 
 
@@ -139,6 +166,7 @@ def search_violation(net: Network, outputs: Sequence[int], *, lines: int = 64, s
 
     rng = np.random.default_rng(seed)
     layers = _float_layers(net)
+    slopes = [float(s) for s in net.slopes]
     d = net.input_dim
     found: dict[int, dict] = {}
     ts = np.linspace(-1.0, 1.0, 129)
@@ -150,7 +178,7 @@ def search_violation(net: Network, outputs: Sequence[int], *, lines: int = 64, s
             continue
         T = ts * scale
         X = p[None, :] + T[:, None] * u[None, :]
-        F = _float_forward(layers, X)
+        F = _float_forward(layers, X, slopes)
         for k in outputs:
             if k in found:
                 continue

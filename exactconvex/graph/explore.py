@@ -14,6 +14,12 @@ The search walks the region adjacency graph from one region, crossing every face
 
 Every facet of every region gets its neighbour, so the regions found cover R^d (section 4).
 No bounding box: LPs are over all of R^d, regions may be unbounded.
+
+LeakyReLU (section 8): the regions are the same sign patterns as for ReLU and only the local
+maps change (an off neuron passes s times its pre-activation); every map here comes from the
+model (``local_affine``, ``flip_local``, ``pattern_along``), so nothing below assumes that an
+off neuron outputs 0.  A neuron that is constant on a region is settled by its sign alone
+(constant 0 counts as off and passes s * 0 = 0), whatever its slope.
 """
 
 from __future__ import annotations

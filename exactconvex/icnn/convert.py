@@ -13,6 +13,12 @@ affine part (the input skip into the output and the output bias).  The first lay
 as it is; in a group whose weights are all >= 0 nothing changes, otherwise the positive
 weights are scaled by S / P (P = sum over a_j > 0 of a_j |c_j| >= S) and the negative ones
 become 0.  A constant neuron (w_j = 0) with a_j < 0 moves into the output bias.
+
+A LeakyReLU hidden layer of slope s is first written as ReLU: s z + (1 - s) ReLU(z) (geometry
+notes, section 8), so its output weights become (1 - s) a_j and s a_j (w_j . x + b_j) goes
+into the input skip and the bias.  The result is always a *ReLU* ICNN of the same width (for
+any s, also s > 1 or s < 0, whenever the network is convex); the equivalence check proves it
+equal to the LeakyReLU network.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from flint import fmpq, fmpq_mat
 
 from ..network import Layer, Network, NetworkError
 
-__all__ = ["to_icnn", "icnn_weights", "NotConvexError", "Conversion"]
+__all__ = ["to_icnn", "icnn_weights", "relu_form", "NotConvexError", "Conversion"]
 
 
 class NotConvexError(ValueError):
@@ -47,8 +53,34 @@ class Conversion:
         return self.equivalence.certificate if self.equivalence is not None else None
 
 
+def relu_form(net: Network) -> Network:
+    """A one-hidden-layer LeakyReLU network of slope s rewritten with ReLU: s z + (1 - s) ReLU(z),
+    the output weights times (1 - s), s times the first layer's affine map through the input skip
+    into the output and the output bias.  A ReLU network is returned as it is.
+
+    Examples
+    --------
+    >>> leaky = Network.from_lists(1, [{"weight": [[1]], "slope": "1/4"}, {"weight": [[2]]}])
+    >>> relu = relu_form(leaky)
+    >>> relu.is_relu, [relu.evaluate([x]) == leaky.evaluate([x]) for x in (-3, 0, 5)]
+    (True, [True, True, True])
+    """
+    if net.depth != 2:
+        raise NetworkError(f"relu_form needs exactly one hidden layer (this network has {net.depth - 1})")
+    first, out = net.layers
+    s = first.slope
+    if s == 0:
+        return net
+    d, m = net.input_dim, out.width
+    skip0 = (fmpq_mat(out.skip[0]) if 0 in out.skip else fmpq_mat(m, d)) + out.weight * first.weight * s
+    bias = out.bias + out.weight * first.bias * s
+    skip = {0: skip0} if any(v != 0 for v in skip0.entries()) else {}
+    return Network(d, [Layer(first.weight, first.bias), Layer(out.weight * (1 - s), bias, skip)])
+
+
 def icnn_weights(net: Network) -> Network:
-    """The ICNN (same first layer, output weights >= 0) of a convex one-hidden-layer network.
+    """The ReLU ICNN (same first layer, output weights >= 0) of a convex one-hidden-layer network
+    (ReLU, or LeakyReLU of any slope: ``relu_form`` first).
 
     Raises NetworkError if the network does not have exactly one hidden layer and
     NotConvexError if an output is not convex.  No proof: see ``to_icnn``.
@@ -61,6 +93,7 @@ def icnn_weights(net: Network) -> Network:
         convex, witness = one_layer(net, k)
         if not convex:
             raise NotConvexError(f"output {k} is not convex, so no ICNN computes it", witness, k)
+    net = relu_form(net)
     first, out = net.layers
     d, m = net.input_dim, out.width
     groups, constants = hyperplane_groups(net)  # canonical (u, beta) -> [(j, c_j)]
@@ -96,7 +129,8 @@ def to_icnn(net: Network, *, certificate: bool = True, max_regions: int | None =
     """An ICNN of the same width computing exactly the same function, with its proof.
 
     For a convex network with one hidden layer of width n: the first layer is kept, the output
-    weights become >= 0 and the affine rest goes through the input skip into the output.  The
+    weights become >= 0 and the affine rest goes through the input skip into the output.  A
+    LeakyReLU layer becomes a ReLU layer (``relu_form``): the ICNN is always a ReLU ICNN.  The
     equality is then decided by ``equivalent`` (a claim "equivalent" certificate when
     ``certificate``).  Raises NotConvexError (with ``.witness``) for a non-convex network and
     NetworkError when the network does not have exactly one hidden layer.
@@ -109,6 +143,11 @@ def to_icnn(net: Network, *, certificate: bool = True, max_regions: int | None =
     >>> conv = to_icnn(net)
     >>> conv.network.is_icnn(), conv.equivalence.equivalent
     (True, True)
+    >>> leaky = network_from_dict({"format": "exactconvex.network", "version": 1, "input_dim": 1,
+    ...     "layers": [{"weight": [[1]], "activation": {"leaky_relu": 2}}, {"weight": [[-1]]}]})  # -max(x, 2x)
+    >>> conv = to_icnn(leaky)
+    >>> conv.network.is_relu, conv.network.is_icnn(), conv.equivalence.equivalent
+    (True, True, True)
     """
     from .equiv import equivalent
 

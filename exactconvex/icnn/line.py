@@ -4,11 +4,14 @@ Restricted to the line x(t) = p + t u, every pre-activation is a continuous piec
 function of t.  ``line_pieces`` finds the pieces exactly by walking the neurons in
 topological order: on each current interval every neuron of the next layer is affine, so it
 splits the interval where it crosses zero (an identically zero neuron splits nothing), and
-its ReLU is then fixed on each sub-interval.  After the last hidden layer the output is
-affine on every interval; a *kink* is an interval end where its slope changes.
+its activation is then fixed on each sub-interval (z where z > 0, s z where z <= 0, s the
+layer's LeakyReLU slope, 0 for ReLU).  After the last hidden layer the output is affine on
+every interval; a *kink* is an interval end where its slope changes.
 
 ``icnn_kink_bound``: an ICNN of hidden widths (n1, ..., nk) has at most
-n1 + 2 (n2 + ... + nk) kinks on any line (``proofs/icnn-kink-bound.md``).
+n1 + 2 (n2 + ... + nk) kinks on any line (``proofs/icnn-kink-bound.md``); the same holds for
+LeakyReLU ICNNs with slopes 0 <= s <= 1, whose neurons kink exactly where ReLU neurons would
+(geometry notes, sections 7-8).
 """
 
 from __future__ import annotations
@@ -79,6 +82,7 @@ def line_pieces(net: Network, point: Sequence, direction: Sequence) -> list[tupl
 
     pieces = [(None, None, [[(ui, pi) for ui, pi in zip(u, p)]])]  # h_0 = p + t u
     for l in range(1, net.depth):
+        slope = net.layers[l - 1].slope
         new = []
         for lo, hi, hs in pieces:
             z = pre(l, hs)
@@ -87,7 +91,7 @@ def line_pieces(net: Network, point: Sequence, direction: Sequence) -> list[tupl
             ends = [lo, *cuts, hi]
             for a, b in zip(ends, ends[1:]):
                 m = _sample(a, b)
-                h = [(s, c) if s * m + c > 0 else (fmpq(0), fmpq(0)) for s, c in z]
+                h = [(s, c) if s * m + c > 0 else (slope * s, slope * c) for s, c in z]
                 new.append((a, b, hs + [h]))
         pieces = new
     return [(lo, hi, [tuple(v) for v in pre(net.depth, hs)]) for lo, hi, hs in pieces]
@@ -134,7 +138,7 @@ def icnn_kink_bound(widths: Sequence[int]) -> int:
 
 
 def restrict_to_line(net: Network, point: Sequence, direction: Sequence) -> Network:
-    """The 1-D network t -> net(p + t u): same hidden widths, same connections."""
+    """The 1-D network t -> net(p + t u): same hidden widths, connections and activations."""
     from flint import fmpq_mat
 
     from ..network import Layer
@@ -145,11 +149,11 @@ def restrict_to_line(net: Network, point: Sequence, direction: Sequence) -> Netw
     layers = []
     for l, L in enumerate(net.layers, start=1):
         if l == 1:
-            layers.append(Layer(L.weight * u, L.weight * p + L.bias, {}))
+            layers.append(Layer(L.weight * u, L.weight * p + L.bias, {}, L.slope))
             continue
         bias, skip = L.bias, dict(L.skip)
         if 0 in skip:
             bias = bias + skip[0] * p
             skip[0] = skip[0] * u
-        layers.append(Layer(L.weight, bias, skip))
+        layers.append(Layer(L.weight, bias, skip, L.slope))
     return Network(1, layers)

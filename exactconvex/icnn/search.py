@@ -24,6 +24,10 @@ exact rational arithmetic before it is reported.
 Connections (``skips``): "none" = plain feed-forward; "input" = the ICNN connections
 (skips from the input into every later hidden layer); "all" = skips from every earlier
 layer.  The bound holds for ICNNs with any of these connections.
+
+Activations (``slopes``): one LeakyReLU slope per hidden layer (default: ReLU everywhere);
+the searched networks carry them, the float screen and the exact walk both use them.  The
+bound is about ICNNs of the widths, whatever activation the searched network has.
 """
 
 from __future__ import annotations
@@ -54,13 +58,19 @@ class Layout:
     and skips from hidden layers only (no bias, no input skip: they are affine).
     """
 
-    def __init__(self, widths: list[int], skips: str = "none"):
+    def __init__(self, widths: list[int], skips: str = "none", slopes=None):
         if skips not in SKIP_MODES:
             raise ValueError(f"skips must be one of {', '.join(SKIP_MODES)}")
         if len(widths) < 3 or widths[0] != 1 or widths[-1] != 1 or any(n < 1 for n in widths):
             raise ValueError("the architecture must be 1,n1,...,nk,1 with k >= 1 positive hidden widths")
         self.widths, self.skips = list(widths), skips
         self.L = len(widths) - 1
+        from ..numbers import to_q
+
+        self.slopes = [to_q(0)] * (self.L - 1) if slopes is None else [to_q(v) for v in slopes]
+        if len(self.slopes) != self.L - 1:
+            raise ValueError(f"slopes needs one entry per hidden layer ({self.L - 1}), got {len(self.slopes)}")
+        self.float_slopes = [_float_guess(v) for v in self.slopes]
         self.rows: list[list] = []  # per layer l (1..L): list of (kind, source, length) parts of a row
         for l in range(1, self.L + 1):
             parts = [("W", l - 1, widths[l - 1])]
@@ -115,19 +125,30 @@ class Layout:
             return Fraction(float(v))
 
         layers = []
-        for layer in self.unpack(np.asarray(theta_row, dtype=float)[None, :]):
+        for l, layer in enumerate(self.unpack(np.asarray(theta_row, dtype=float)[None, :]), start=1):
             entry = {"weight": [[q(v) for v in row] for row in layer["W"][0]],
                      "bias": [q(v) for v in layer["b"][0]]}
             if layer["S"]:
                 entry["skip"] = {k: [[q(v) for v in row] for row in S[0]] for k, S in layer["S"].items()}
+            if l < self.L:
+                entry["slope"] = self.slopes[l - 1]
             layers.append(entry)
         return Network.from_lists(1, layers)
 
 
+def _float_guess(v) -> float:
+    """A float of an exact slope for the screen (a guess; huge values saturate)."""
+    try:
+        return float(v)
+    except OverflowError:
+        return float("inf") if v > 0 else float("-inf")
+
+
 # ----- the float screen: the exact walk of line.py, vectorised over a batch ------------------
 
-def _forward(layers: list[dict], T: np.ndarray, upto: int) -> np.ndarray:
-    """Pre-activations of layer ``upto`` at the points T (B, N): (B, N, n_upto)."""
+def _forward(layers: list[dict], T: np.ndarray, upto: int, slopes=None) -> np.ndarray:
+    """Pre-activations of layer ``upto`` at the points T (B, N): (B, N, n_upto); ``slopes``: the
+    LeakyReLU slope (float) of every hidden layer, None for ReLU."""
     h = [T[:, :, None]]
     for l, layer in enumerate(layers[:upto], start=1):
         z = np.einsum("bnj,bij->bni", h[l - 1], layer["W"]) + layer["b"][:, None, :]
@@ -135,7 +156,8 @@ def _forward(layers: list[dict], T: np.ndarray, upto: int) -> np.ndarray:
             z = z + np.einsum("bnj,bij->bni", h[k], S)
         if l == upto:
             return z
-        h.append(np.maximum(z, 0.0))
+        s = slopes[l - 1] if slopes is not None else 0.0
+        h.append(np.maximum(z, 0.0) if s == 0 else np.where(z > 0, z, s * z))
     raise AssertionError("unreachable")
 
 
@@ -156,7 +178,7 @@ def screen(layout: Layout, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         P = _fill_sort(np.where(w != 0, -b / w, np.nan))
         for l in range(2, layout.L):
             ext = np.concatenate([P[:, :1] - 1, P, P[:, -1:] + 1], axis=1)
-            Z = _forward(layers, ext, l)  # (B, K + 2, n)
+            Z = _forward(layers, ext, l, layout.float_slopes)  # (B, K + 2, n)
             Zp = Z[:, 1:-1]
             za, zb = Zp[:, :-1], Zp[:, 1:]
             ta, tb = P[:, :-1, None], P[:, 1:, None]
@@ -174,7 +196,7 @@ def screen(layout: Layout, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         D = np.where(D > tol[:, :, None], D, np.inf).min(axis=2)
         eps = np.minimum(D / 4, 1.0)
         pts = np.concatenate([P - eps, P, P + eps], axis=1)
-        F = _forward(layers, pts, layout.L)[:, :, 0]
+        F = _forward(layers, pts, layout.L, layout.float_slopes)[:, :, 0]
         K = P.shape[1]
         fl, f0, fr = F[:, :K], F[:, K:2 * K], F[:, 2 * K:]
         sl, sr = (f0 - fl) / eps, (fr - f0) / eps
@@ -214,13 +236,17 @@ class SearchResult:
     grid_exhausted: bool = False
     best_kinks: int | None = None  # most kinks of an exactly confirmed convex candidate
     note: str = ""
+    slopes: list | None = None  # the LeakyReLU slope of every hidden layer (exact; 0 = ReLU)
 
     def summary(self) -> dict:
-        return {"architecture": ",".join(map(str, self.widths)), "skips": self.skips, "bound": self.bound,
-                "found": self.found, "kinks": self.kinks, "phase": self.phase, "seconds": round(self.seconds, 3),
-                "screened": self.screened, "grid": {"values": list(map(int, GRID_VALUES)), "size": self.grid_size,
-                                                    "checked": self.grid_checked, "exhausted": self.grid_exhausted},
-                "best_convex_kinks": self.best_kinks, "note": self.note}
+        out = {"architecture": ",".join(map(str, self.widths)), "skips": self.skips, "bound": self.bound,
+               "found": self.found, "kinks": self.kinks, "phase": self.phase, "seconds": round(self.seconds, 3),
+               "screened": self.screened, "grid": {"values": list(map(int, GRID_VALUES)), "size": self.grid_size,
+                                                   "checked": self.grid_checked, "exhausted": self.grid_exhausted},
+               "best_convex_kinks": self.best_kinks, "note": self.note}
+        if self.slopes and any(s != 0 for s in self.slopes):
+            out["slopes"] = [str(s) for s in self.slopes]
+        return out
 
 
 def _grid_parts(layout: Layout) -> list[np.ndarray]:
@@ -258,18 +284,19 @@ def grid_size(layout: Layout) -> int:
 
 def search_counterexample(arch, seed: int = 0, budget: float = 60.0, skips: str = "none", *,
                           batch: int = 4096, grid_max: int = 2_000_000, grid_limit: int | None = None,
-                          progress=None) -> SearchResult:
+                          progress=None, slopes=None) -> SearchResult:
     """Search networks of architecture ``arch`` = [1, n1, ..., nk, 1] for a convex one with more kinks than
-    the ICNN bound n1 + 2 (n2 + ... + nk); see the module docstring for the phases.
+    the ICNN bound n1 + 2 (n2 + ... + nk); see the module docstring for the phases.  ``slopes``: the
+    LeakyReLU slope of every hidden layer of the searched networks (default: ReLU).
 
     The grid phase runs when the grid has at most ``grid_max`` networks (``grid_limit`` stops it
     after that many), for at most half of the budget.  Returns a SearchResult; ``network`` is
     exactly confirmed (convex, ``kinks`` > ``bound``).
     """
     t0 = time.perf_counter()
-    layout = Layout(list(arch), skips)
+    layout = Layout(list(arch), skips, slopes)
     bound = icnn_kink_bound(layout.hidden_widths)
-    res = SearchResult(list(arch), skips, bound, False)
+    res = SearchResult(list(arch), skips, bound, False, slopes=list(layout.slopes))
     if layout.L == 2:
         res.note = (f"one hidden layer: a network has at most n1 = {bound} kinks on a line, which is the bound "
                     f"(and every convex one is an ICNN of the same width, see to_icnn); no counterexample exists")

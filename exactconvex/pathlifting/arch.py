@@ -18,9 +18,13 @@ are 1-based, as in the paper's notation:
   ``S{L}_{k}_{j}`` a skip from unit j of layer k into the output (``S3_0_2``: x_2 straight
   into the output of a two-hidden-layer network).
 
+* ``s_{l}``: the LeakyReLU slope of hidden layer l (an "off" neuron of layer l passes s_l
+  times its pre-activation; ReLU layers have s_l = 0 and carry no symbol).
+
 Neurons themselves are referred to as (layer, index) with a **0-based** index, like
-everywhere else in the library (``Network.hidden_neurons``, the region graph, certificates);
-their readable label ``z{l}_{i}`` is 1-based like the parameter names.
+everywhere else in the library (``Network.hidden_neurons``, the region graph, certificates,
+messages: "neuron 0 of layer 1"); their readable label ``z{l}_{i}`` is 1-based math notation
+like the parameter names (``z1_1`` is neuron 0 of layer 1).
 """
 
 from __future__ import annotations
@@ -30,21 +34,47 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from ..network import Network
 
-__all__ = ["Architecture", "ParamKey", "downstream_sum", "neuron_label", "neuron_latex"]
+__all__ = ["Architecture", "ParamKey", "downstream_sum", "neuron_label", "neuron_latex", "slope_name",
+           "slope_symbol", "slope_latex"]
 
 #: ("W", l, i, j) | ("b", l, i) | ("S", l, k, i, j), with 0-based i, j
 ParamKey = tuple
 
 
 def neuron_label(neuron: tuple[int, int]) -> str:
-    """Readable, 1-based name of hidden neuron (l, j): ``z{l}_{j+1}``."""
+    """Readable name of hidden neuron (l, j) (j 0-based) in 1-based math notation: ``z{l}_{j+1}``.
+
+    >>> neuron_label((1, 0))
+    'z1_1'
+    """
     l, j = neuron
     return f"z{l}_{j + 1}"
 
 
 def neuron_latex(neuron: tuple[int, int]) -> str:
+    """LaTeX of ``neuron_label`` (1-based math notation)."""
     l, j = neuron
     return f"z^{{({l})}}_{{{j + 1}}}"
+
+
+def slope_name(layer: int) -> str:
+    """The name of the LeakyReLU slope of hidden layer ``layer`` (1-based, as layers always are).
+
+    >>> slope_name(2)
+    's_2'
+    """
+    return f"s_{layer}"
+
+
+def slope_symbol(layer: int):
+    """The sympy symbol ``s_{layer}``."""
+    import sympy
+
+    return sympy.Symbol(slope_name(layer))
+
+
+def slope_latex(layer: int) -> str:
+    return f"s_{{{layer}}}"
 
 
 @dataclass(frozen=True)
@@ -195,13 +225,15 @@ def network_value(net: Network, key: ParamKey):
 
 
 def downstream_sum(arch: Architecture, neuron: tuple[int, int], states: Mapping[int, Sequence[int]], output: int,
-                   weight: Callable[[ParamKey], object], zero, one):
-    """Sum over the paths from ``neuron`` to output ``output`` whose later hidden neurons are all on.
+                   weight: Callable[[ParamKey], object], zero, one, off: Callable[[int], object] | None = None):
+    """Sum over the paths from ``neuron`` to output ``output`` of their products under ``states``.
 
     ``states[l]`` gives the 0/1 states of hidden layer l for every layer after the neuron's
-    own; ``weight(key)`` the value of a parameter (an exact number or a sympy symbol).  A
-    backward pass from the output: coef[l][i] is the sum over the active paths from unit i
-    of layer l, so the cost is one pass over the edges, not one term per path.
+    own; ``weight(key)`` the value of a parameter (an exact number or a sympy symbol); ``off(l)``
+    the factor an off neuron of layer l contributes to a path product, its LeakyReLU slope
+    (None: every layer is ReLU, so only paths whose later neurons are all on count).  An on
+    neuron contributes 1.  A backward pass from the output: coef[l][i] is the sum over the
+    paths from unit i of layer l, so the cost is one pass over the edges, not one term per path.
     """
     l0, j0 = neuron
     L = arch.depth
@@ -212,7 +244,11 @@ def downstream_sum(arch: Architecture, neuron: tuple[int, int], states: Mapping[
         for l in arch.successors(m):
             for i in range(arch.widths[l]):
                 c = coef[l][i]
-                if (l < L and not states[l][i]) or _is_zero(c):
+                if l < L and not states[l][i]:
+                    if off is None:
+                        continue
+                    c = c * off(l)  # an off neuron passes s_l times its pre-activation
+                if _is_zero(c):
                     continue
                 for a in units:
                     vec[a] = vec[a] + weight(arch.edge_key(l, m, i, a)) * c

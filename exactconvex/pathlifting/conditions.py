@@ -1,19 +1,22 @@
 """Convexity conditions from the path-lifting: realized on a network, or for a whole architecture.
 
 Crossing the zero set of hidden neuron nu (from off to on) changes the gradient of output k
-by c_nu(D) * grad z_nu, where c_nu(D) is the sum of the products of the paths from nu to
-output k whose later hidden neurons are all on in the downstream pattern D.  So on a facet
-where nu alone switches, with n the facet normal pointing to nu's "on" side (n = grad z_nu),
+by (1 - s_nu) c_nu(D) * grad z_nu, where s_nu is the LeakyReLU slope of nu's layer (0 for
+ReLU) and c_nu(D) is the sum of the products of the paths from nu to output k under the
+downstream pattern D: a path's product picks up its weights, a factor 1 for every later
+hidden neuron that is on in D and s_l for every one that is off (so for ReLU only paths
+through on neurons count; geometry notes, section 8).  So on a facet where nu alone
+switches, with n the facet normal pointing to nu's "on" side (n = grad z_nu),
 
-    bend = (grad_on - grad_off) . n = c_nu(D) * |grad z_nu|^2,
+    bend = (grad_on - grad_off) . n = (1 - s_nu) c_nu(D) * |grad z_nu|^2,
 
-and the facet is convex iff c_nu(D) >= 0 (geometry notes, section 2).
+and the facet is convex iff (1 - s_nu) c_nu(D) >= 0 (geometry notes, section 2).
 
 Several neurons on one facet (the multi-switch convention).  Let nu_1 < ... < nu_m be the
 switching neurons in topological order, A the side where nu_1 is off, B the other side,
 n = grad z_{nu_1} (the same on both sides: nothing upstream of nu_1 switches).  Flip the
 neurons from their A state to their B state one at a time in topological order.  Flipping
-nu_i changes the output gradient by sigma_i * c_{nu_i}(D_i) * g_i, where
+nu_i changes the output gradient by sigma_i * (1 - s_{nu_i}) c_{nu_i}(D_i) * g_i, where
 
 * sigma_i = +1 if nu_i is on in B, -1 if it is on in A;
 * D_i is the downstream pattern of nu_i **on side A** (the later switching neurons have
@@ -24,11 +27,17 @@ Each g_i is parallel to n: by induction along the flips, every intermediate affi
 of z_{nu_i} vanishes on the facet's affine hull (geometry notes, section 3).  Writing
 g_i = (g_i . n / n . n) n, the combined condition is
 
-    sum_i kappa_i * c_{nu_i}(D_i) >= 0,   kappa_i = sigma_i * (g_i . n) / (n . n),
+    sum_i kappa_i * (1 - s_{nu_i}) c_{nu_i}(D_i) >= 0,   kappa_i = sigma_i * (g_i . n) / (n . n),
 
 with kappa_1 = 1, and its value times n . n is the bend of the facet.  The kappa_i are exact
 numbers of this network and facet (they express that the g_i happen to be parallel, which
 no symbolic identity says), while the c_{nu_i}(D_i) stay symbolic.
+
+Symbols: the parameters are named as in ``exactconvex.pathlifting.arch`` (``W2_1_3``, ``v_1``,
+``s_2``; 1-based math notation), neurons are (layer, index) pairs with a 0-based index and
+their labels ``z1_1`` are 1-based math notation.  In the conditions of a network, a LeakyReLU
+layer l carries its slope as the symbol ``s_l`` (its value enters ``value``); a ReLU layer has
+s_l = 0, so the conditions of a ReLU network read exactly as without slopes.
 """
 
 from __future__ import annotations
@@ -42,7 +51,7 @@ from flint import fmpq
 from ..network import Network
 from ..numbers import q_str
 from ..polyhedra import dot
-from .arch import Architecture, downstream_sum, network_value, neuron_label, neuron_latex
+from .arch import Architecture, downstream_sum, network_value, neuron_label, neuron_latex, slope_name, slope_symbol
 
 __all__ = ["Term", "FacetRef", "Condition", "NoCondition", "ConditionReport", "ArchitectureCondition",
            "ArchitectureConditions", "conditions", "conditions_for_architecture", "path_sum",
@@ -59,36 +68,93 @@ def _states(neuron: tuple[int, int], pattern: Pattern) -> dict[int, tuple]:
 
 
 def path_sum(net: Network, neuron: tuple[int, int], pattern: Pattern, output: int = 0) -> fmpq:
-    """c_nu(D): the exact sum of the products of the paths from ``neuron`` to ``output``
-    whose later hidden neurons are on in ``pattern`` (one 0/1 tuple per later hidden layer).
+    """c_nu(D): the exact sum of the products of the paths from ``neuron`` to ``output`` under
+    ``pattern`` (one 0/1 tuple per later hidden layer): a later neuron contributes 1 when on in
+    ``pattern`` and its layer's LeakyReLU slope when off (0 for ReLU: the path does not count).
 
     Examples
     --------
     >>> net = Network.from_lists(1, [{"weight": [[1]]}, {"weight": [[2], [3]]}, {"weight": [[5, -7]]}])
     >>> path_sum(net, (1, 0), ((1, 0),)), path_sum(net, (1, 0), ((1, 1),))
     (10, -11)
+    >>> leaky = Network.from_lists(1, [{"weight": [[1]]}, {"weight": [[2], [3]], "slope": "1/2"},
+    ...                                {"weight": [[5, -7]]}])
+    >>> path_sum(leaky, (1, 0), ((1, 0),))  # 2 * 5 + 3 * (1/2) * (-7)
+    -1/2
     """
     arch = Architecture.of_network(net)
     _check_pattern(arch, neuron, pattern)
+    off = None if net.is_relu else (lambda l: net.layers[l - 1].slope)
     return downstream_sum(arch, tuple(neuron), _states(neuron, pattern), output,
-                          lambda k: network_value(net, k), fmpq(0), fmpq(1))
+                          lambda k: network_value(net, k), fmpq(0), fmpq(1), off)
 
 
-def symbolic_path_sum(arch: Architecture, neuron: tuple[int, int], pattern: Pattern, output: int = 0):
+def slope_values(arch: Architecture, slopes=None) -> dict | None:
+    """{hidden layer: sympy value of its slope} from a ``slopes`` argument, None for all-ReLU.
+
+    ``slopes``: None (every layer ReLU), ``"symbolic"`` (every hidden layer l carries the symbol
+    ``s_l``), or one entry per hidden layer: an exact number (0 = ReLU) or None for the symbol.
+    """
+    import sympy
+
+    from ..numbers import to_q
+
+    hidden = list(range(1, arch.depth))
+    if slopes is None:
+        return None
+    if isinstance(slopes, str):
+        if slopes != "symbolic":
+            raise ValueError(f"slopes must be None, 'symbolic' or one entry per hidden layer, got {slopes!r}")
+        return {l: slope_symbol(l) for l in hidden}
+    slopes = list(slopes)
+    if len(slopes) != len(hidden):
+        raise ValueError(f"slopes needs one entry per hidden layer ({len(hidden)}), got {len(slopes)}")
+    out = {}
+    for l, v in zip(hidden, slopes):
+        if v is None:
+            out[l] = slope_symbol(l)
+        else:
+            q = to_q(v)
+            out[l] = sympy.Rational(int(q.p), int(q.q))
+    return None if all(v == 0 for v in out.values()) else out
+
+
+def network_slope_symbols(net: Network) -> list:
+    """The ``slopes`` argument that gives a network's LeakyReLU layers their symbols (ReLU layers 0)."""
+    return [0 if s == 0 else None for s in net.slopes]
+
+
+def symbolic_path_sum(arch: Architecture, neuron: tuple[int, int], pattern: Pattern, output: int = 0,
+                      slopes=None):
     """c_nu(D) as an expanded sympy polynomial (a sum of path products) in the parameter symbols.
+
+    ``slopes`` (see ``slope_values``): None for ReLU everywhere, ``"symbolic"`` for a symbol
+    ``s_l`` per hidden layer, or one entry per hidden layer (a number, or None for its symbol).
 
     Examples
     --------
     >>> arch = Architecture.build(2, [2, 2])
     >>> symbolic_path_sum(arch, (1, 0), ((1, 1),))
     W2_1_1*v_1 + W2_2_1*v_2
+    >>> symbolic_path_sum(arch, (1, 0), ((1, 0),), slopes="symbolic")
+    W2_1_1*v_1 + W2_2_1*s_2*v_2
     """
     import sympy
 
     _check_pattern(arch, neuron, pattern)
+    values = slope_values(arch, slopes)
+    off = None if values is None else values.__getitem__
     expr = downstream_sum(arch, tuple(neuron), _states(neuron, pattern), output, arch.symbol, sympy.Integer(0),
-                          sympy.Integer(1))
+                          sympy.Integer(1), off)
     return sympy.expand(expr)
+
+
+def jump_expression(arch: Architecture, neuron: tuple[int, int], slopes=None):
+    """1 - s_l for a neuron of layer l (sympy; 1 for ReLU): the factor of its kink."""
+    import sympy
+
+    values = slope_values(arch, slopes)
+    return sympy.Integer(1) if values is None else 1 - values[neuron[0]]
 
 
 def _check_pattern(arch: Architecture, neuron, pattern) -> None:
@@ -147,13 +213,20 @@ def _q_latex(q: fmpq) -> str:
 
 @dataclass(frozen=True)
 class Term:
-    """One switching neuron's share of a facet condition: coefficient * c_nu(D)."""
+    """One switching neuron's share of a facet condition: coefficient * (1 - s_nu) * c_nu(D)."""
 
     neuron: tuple
     pattern: Pattern
     coefficient: fmpq  # kappa = sigma * (g . n) / (n . n); 1 when the neuron switches alone
     path_sum: fmpq  # c_nu(D), exact
     expression: object = field(compare=False)  # c_nu(D), sympy
+    jump: fmpq = fmpq(1)  # 1 - s_nu, exact (1 for ReLU)
+    jump_expression: object = field(default=None, compare=False)  # 1 - s_l, sympy (None: 1)
+
+    @property
+    def value(self) -> fmpq:
+        """This term's share of the condition's value: coefficient * (1 - s_nu) * c_nu(D)."""
+        return self.coefficient * self.jump * self.path_sum
 
 
 @dataclass(frozen=True)
@@ -204,7 +277,8 @@ class Condition:
     def expression(self):
         import sympy
 
-        return sympy.Add(*[_sym_q(t.coefficient) * t.expression for t in self.terms])
+        return sympy.Add(*[_sym_q(t.coefficient) * (1 if t.jump_expression is None else t.jump_expression)
+                           * t.expression for t in self.terms])
 
     @property
     def inequality(self):
@@ -222,7 +296,9 @@ class Condition:
             out["neurons"] = [list(n) for n in self.neurons]
             out["terms"] = [{"neuron": list(t.neuron), "label": neuron_label(t.neuron),
                              "pattern": _pattern_json(t.pattern), "coefficient": q_str(t.coefficient),
-                             "expression": str(t.expression), "value": q_str(t.path_sum)} for t in self.terms]
+                             "expression": str(t.expression), "value": q_str(t.path_sum),
+                             **({"jump": q_str(t.jump), "jump_expression": str(t.jump_expression)}
+                                if t.jump_expression is not None else {})} for t in self.terms]
         return out
 
 
@@ -262,24 +338,37 @@ class ConditionReport:
     def __len__(self) -> int:
         return len(self.conditions)
 
+    @property
+    def slopes(self) -> dict:
+        """{symbol name: exact slope} of the network's LeakyReLU layers (empty for ReLU)."""
+        return {slope_name(l): s for l, s in enumerate(self.network.slopes, start=1) if s != 0}
+
     def to_json(self) -> dict:
-        return {"output": self.output, "regions": self.regions, "facets": self.facets,
-                "conditions": [c.to_json(self.architecture) for c in self.conditions],
-                "no_condition": [{"neuron": list(n.neuron), "label": neuron_label(n.neuron), "reason": n.reason,
-                                  "detail": n.detail} for n in self.no_condition],
-                "all_hold": self.all_hold}
+        out = {"output": self.output, "regions": self.regions, "facets": self.facets,
+               "conditions": [c.to_json(self.architecture) for c in self.conditions],
+               "no_condition": [{"neuron": list(n.neuron), "label": neuron_label(n.neuron), "reason": n.reason,
+                                 "detail": n.detail} for n in self.no_condition],
+               "all_hold": self.all_hold}
+        if self.slopes:
+            out["slopes"] = {k: q_str(v) for k, v in self.slopes.items()}
+        return out
 
     def to_text(self) -> str:
         lines = [f"Path-lifting convexity conditions of output {self.output} ({self.regions} regions, "
                  f"{self.facets} facets; each condition reads 'sum of active path products >= 0'):"]
+        if self.slopes:
+            lines[0] = lines[0][:-2] + (", an off neuron of layer l contributing its slope s_l, times 1 - s_l of the "
+                                        "switching neuron >= 0; " + ", ".join(f"{k} = {v}" for k, v in
+                                                                            self.slopes.items()) + "):")
         if not self.conditions:
             lines.append("  (none: no hidden neuron switches on a facet)")
         for c in self.conditions:
             mark = "ok  " if c.holds else "FAIL"
             nf = f"{len(c.facets)} facet" + ("s" if len(c.facets) != 1 else "")
             if c.combined:
-                parts = " + ".join(f"({t.coefficient})*c[{neuron_label(t.neuron)}; D={_pattern_text(t.pattern)}]"
-                                   for t in c.terms)
+                parts = " + ".join(f"({t.coefficient})*" + (f"({t.jump_expression})*" if t.jump_expression is not None
+                                                             else "")
+                                   + f"c[{neuron_label(t.neuron)}; D={_pattern_text(t.pattern)}]" for t in c.terms)
                 lines.append(f"  [{mark}] combined, {len(c.terms)} neurons switch together: {parts}")
                 lines.append(f"         {c.expression} >= 0   value {c.value}   ({nf})")
             else:
@@ -379,13 +468,17 @@ def conditions(net: Network, output: int = 0, *, graph=None, max_regions: int | 
 
     values: dict = {}
     exprs: dict = {}
+    slopes = None if net.is_relu else network_slope_symbols(net)
 
     def term(neuron, pattern, coefficient) -> Term:
         key = (neuron, pattern)
         if key not in values:
             values[key] = path_sum(net, neuron, pattern, output)
-            exprs[key] = symbolic_path_sum(arch, neuron, pattern, output)
-        return Term(neuron, pattern, coefficient, values[key], exprs[key])
+            exprs[key] = symbolic_path_sum(arch, neuron, pattern, output, slopes)
+        if slopes is None:
+            return Term(neuron, pattern, coefficient, values[key], exprs[key])
+        return Term(neuron, pattern, coefficient, values[key], exprs[key], 1 - net.layers[neuron[0] - 1].slope,
+                    jump_expression(arch, neuron, slopes))
 
     groups: dict = {}
     switching_seen: set = set()
@@ -406,9 +499,9 @@ def conditions(net: Network, output: int = 0, *, graph=None, max_regions: int | 
             gn = dot(g, n)
             if any(gi * nn != gn * ni for gi, ni in zip(g, n)):
                 raise AssertionError(f"the region graph's facet between regions {u} and {v}: the gradient of "
-                                     f"{neuron_label(nu)} is not parallel to the facet normal")
+                                     f"neuron {nu[1]} of layer {nu[0]} is not parallel to the facet normal")
             terms.append(term(nu, downstream(pa, nu), sigma * gn / nn))
-        value = sum((t.coefficient * t.path_sum for t in terms), fmpq(0))
+        value = sum((t.value for t in terms), fmpq(0))
         if value * nn != data["bend"]:
             raise AssertionError(f"the path-lifting value {value} * |n|^2 = {value * nn} differs from the region "
                                  f"graph's bend {data['bend']} on the facet between regions {u} and {v}")
@@ -438,7 +531,7 @@ def conditions(net: Network, output: int = 0, *, graph=None, max_regions: int | 
             no_condition.append(NoCondition(nu, "dead", f"dead: never on (z <= 0 on all of R^{d})"))
         elif states == {1}:
             no_condition.append(NoCondition(nu, "always_on", f"always on (z >= 0 on all of R^{d}, > 0 on every "
-                                            "full-dimensional region), so its ReLU never switches"))
+                                            "full-dimensional region), so its activation never switches"))
         else:  # pragma: no cover - the graph is connected, so an on/off neuron switches on some facet
             no_condition.append(NoCondition(nu, "no_facet", "zero set has no (d-1)-dimensional piece"))
     return ConditionReport(net, arch, output, conds, no_condition, graph.number_of_nodes(), graph.number_of_edges())
@@ -449,7 +542,8 @@ def conditions(net: Network, output: int = 0, *, graph=None, max_regions: int | 
 @dataclass
 class ArchitectureCondition:
     """``expression >= 0`` for a neuron and a downstream pattern (``sources`` lists every
-    (neuron, pattern) giving this inequality when distinct ones were asked for)."""
+    (neuron, pattern) giving this inequality when distinct ones were asked for).  With
+    LeakyReLU slopes the expression is (1 - s_l) c_nu(D), s_l the slope of the neuron's layer."""
 
     output: int
     neuron: tuple
@@ -481,6 +575,7 @@ class ArchitectureConditions:
     output: int
     conditions: list
     distinct: bool
+    slopes: dict | None = None  # {hidden layer: sympy value or symbol s_l}; None: ReLU everywhere
 
     def __iter__(self):
         return iter(self.conditions)
@@ -499,12 +594,18 @@ class ArchitectureConditions:
                 item["sources"] = [{"neuron": list(n), "label": neuron_label(n), "pattern": _pattern_json(p)}
                                    for n, p in c.sources]
             out.append(item)
-        return {"architecture": {"widths": list(a.widths), "skips": [list(s) for s in sorted(a.skips)]},
-                "output": self.output, "distinct": self.distinct, "conditions": out}
+        doc = {"architecture": {"widths": list(a.widths), "skips": [list(s) for s in sorted(a.skips)]},
+               "output": self.output, "distinct": self.distinct, "conditions": out}
+        if self.slopes is not None:
+            doc["architecture"]["slopes"] = [str(self.slopes[l]) for l in range(1, a.depth)]
+        return doc
 
     def to_text(self) -> str:
         a = self.architecture
         head = (f"Path-lifting convexity conditions of the architecture {a.describe()}"
+                + ("" if self.slopes is None else " with LeakyReLU slopes "
+                   + ", ".join(f"{slope_name(l)} = {v}" if str(v) != slope_name(l) else slope_name(l)
+                               for l, v in sorted(self.slopes.items())))
                 + (f", output {self.output}" if a.outputs > 1 else "")
                 + (" (distinct, non-trivial ones)" if self.distinct else " (one per neuron and downstream pattern)")
                 + ":")
@@ -529,14 +630,17 @@ class ArchitectureConditions:
 
 
 def conditions_for_architecture(d: int, widths: Sequence[int], skips=None, *, outputs: int = 1, output: int = 0,
-                                distinct: bool = False, max_conditions: int = 10_000) -> ArchitectureConditions:
+                                distinct: bool = False, max_conditions: int = 10_000,
+                                slopes=None) -> ArchitectureConditions:
     """The symbolic convexity conditions of an architecture, before any weight is known.
 
     One condition per hidden neuron nu and downstream pattern D (every 0/1 state of the
     hidden layers after nu's): "c_nu(D) >= 0", the sum of the products of the paths from nu
     to the output through neurons that are on in D, expanded (``expression``) and factored
-    (``factored``).  A network of this architecture is convex iff the conditions realized on
-    its facets hold (``conditions``); which ones are realized depends on the weights.
+    (``factored``); with LeakyReLU slopes "(1 - s_l) c_nu(D) >= 0", where an off neuron of
+    layer m contributes s_m to a path product.  A network of this architecture is convex iff
+    the conditions realized on its facets hold (``conditions``); which ones are realized
+    depends on the weights.
 
     Parameters
     ----------
@@ -557,6 +661,10 @@ def conditions_for_architecture(d: int, widths: Sequence[int], skips=None, *, ou
     max_conditions : int
         Refuse (ValueError) when there would be more (neuron, pattern) pairs than this:
         their number doubles with every neuron downstream.
+    slopes : optional
+        The LeakyReLU slopes: None (ReLU everywhere), ``"symbolic"`` (hidden layer l carries
+        the symbol ``s_l``), or one entry per hidden layer: an exact number (0 = ReLU) or None
+        for that layer's symbol.
 
     Examples
     --------
@@ -565,7 +673,11 @@ def conditions_for_architecture(d: int, widths: Sequence[int], skips=None, *, ou
     (10, ['0', 'W2_2_1*v_2', 'W2_1_1*v_1', 'W2_1_1*v_1 + W2_2_1*v_2'])
     >>> [str(c.expression) for c in conditions_for_architecture(2, [2, 2], distinct=True)][-2:]
     ['v_1', 'v_2']
+    >>> [str(c.factored) for c in conditions_for_architecture(1, [1, 1], slopes="symbolic")]
+    ['-W2_1_1*s_2*v_1*(s_1 - 1)', '-W2_1_1*v_1*(s_1 - 1)', '-v_1*(s_2 - 1)']
     """
+    import sympy
+
     arch = Architecture.build(d, widths, skips, outputs)
     if not 0 <= output < arch.outputs:
         raise ValueError(f"output {output} does not exist (the architecture has {arch.outputs})")
@@ -573,10 +685,12 @@ def conditions_for_architecture(d: int, widths: Sequence[int], skips=None, *, ou
     if total > max_conditions:
         raise ValueError(f"the architecture {arch.describe()} has {total} (neuron, downstream pattern) pairs, "
                          f"more than max_conditions = {max_conditions}")
+    values = slope_values(arch, slopes)
     conds = []
     for nu in arch.hidden_neurons:
+        jump = jump_expression(arch, nu, slopes)
         for pattern in downstream_patterns(arch, nu):
-            expr = symbolic_path_sum(arch, nu, pattern, output)
+            expr = sympy.expand(jump * symbolic_path_sum(arch, nu, pattern, output, slopes))
             conds.append(ArchitectureCondition(output, nu, pattern, expr, [(nu, pattern)]))
     if distinct:
         merged: dict = {}
@@ -589,4 +703,4 @@ def conditions_for_architecture(d: int, widths: Sequence[int], skips=None, *, ou
                 merged[c.expression] = ArchitectureCondition(output, c.neuron, c.pattern, c.expression,
                                                              [(c.neuron, c.pattern)])
         conds = list(merged.values())
-    return ArchitectureConditions(arch, output, conds, distinct)
+    return ArchitectureConditions(arch, output, conds, distinct, values)

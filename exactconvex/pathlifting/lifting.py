@@ -1,4 +1,4 @@
-"""The path-lifting of a ReLU network, exact and symbolic.
+"""The path-lifting of a (Leaky)ReLU network, exact and symbolic.
 
 A *path* runs from a start unit to an output along the edges of the architecture (layer
 to next layer through W, or along a skip through S).  It starts at an input coordinate
@@ -11,6 +11,13 @@ bias times product for a bias path.  With h_0 = x,
              Phi_p * (x_i if p starts at input i, else 1),
 
 where p is active when every hidden neuron on it (its start too, for a bias path) is on.
+With LeakyReLU layers every path counts at every x, times its *gate factor*: the product,
+over the hidden neurons on it (its start too, for a bias path), of 1 for an on neuron and
+the slope s_l of its layer for an off one (geometry notes, section 8; a ReLU layer has
+s_l = 0, so only active paths count).
+
+Node indices are 0-based (``(1, 0)`` is neuron 0 of layer 1); parameter names and symbols
+(``W2_1_3``, ``v_1``, ``s_2``) are 1-based math notation (``exactconvex.pathlifting.arch``).
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from flint import fmpq
 
 from ..network import Network
 from ..numbers import to_q
-from .arch import Architecture, network_value
+from .arch import Architecture, network_value, slope_name, slope_symbol
 
 __all__ = ["Path", "PathLifting", "path_lifting"]
 
@@ -74,6 +81,17 @@ class Path:
         """Is the path active under an activation pattern (tuple over ``net.hidden_neurons``)?"""
         return all(pattern[net.neuron_index(*n)] for n in self.gates)
 
+    def gate_factor(self, net: Network, pattern: Sequence[int]) -> fmpq:
+        """The product over its gates of 1 (on) or the layer's LeakyReLU slope (off) under ``pattern``:
+        1 for an active path, and for a ReLU network 0 for every other."""
+        factor = fmpq(1)
+        for n in self.gates:
+            if not pattern[net.neuron_index(*n)]:
+                factor *= net.layers[n[0] - 1].slope
+                if factor == 0:
+                    break
+        return factor
+
 
 @dataclass
 class PathLifting:
@@ -94,29 +112,40 @@ class PathLifting:
 
     @property
     def symbols(self) -> dict:
-        """{name: sympy.Symbol} for every parameter of the architecture."""
-        return self.architecture.symbols()
+        """{name: sympy.Symbol} for every parameter of the architecture, then ``s_l`` for every
+        LeakyReLU layer l (a ReLU layer has no slope symbol)."""
+        out = self.architecture.symbols()
+        out.update({slope_name(l): slope_symbol(l) for l in self._leaky_layers()})
+        return out
 
     @property
     def substitution(self) -> dict:
-        """{sympy.Symbol: sympy.Rational}: the network's exact parameter values."""
+        """{sympy.Symbol: sympy.Rational}: the network's exact parameter values (and slopes)."""
         arch = self.architecture
-        return {arch.symbol(k): _rational(network_value(self.network, k)) for k in arch.parameters()}
+        out = {arch.symbol(k): _rational(network_value(self.network, k)) for k in arch.parameters()}
+        out.update({slope_symbol(l): _rational(self.network.layers[l - 1].slope) for l in self._leaky_layers()})
+        return out
+
+    def _leaky_layers(self) -> list[int]:
+        return [l for l, s in enumerate(self.network.slopes, start=1) if s != 0]
 
     def from_neuron(self, neuron: tuple[int, int], output: int = 0) -> list:
         """The bias paths starting at hidden neuron (l, j) and ending at output ``output``."""
         return [p for p in self.paths if p.kind == "bias" and p.start == tuple(neuron) and p.output == output]
 
     def evaluate(self, x, output: int = 0) -> fmpq:
-        """f_output(x) as the sum of the active paths (exact; equals ``network.evaluate(x)[output]``)."""
+        """f_output(x) as the sum of the paths, each times its gate factor at x (exact; equals
+        ``network.evaluate(x)[output]``)."""
         net = self.network
         xs = [to_q(v) for v in x]
         pattern = net.pattern(xs)
         total = fmpq(0)
         for p in self.paths:
-            if p.output != output or not p.active(net, pattern):
+            if p.output != output:
                 continue
-            total += p.coordinate * (xs[p.start[1]] if p.kind == "input" else 1)
+            factor = p.gate_factor(net, pattern)
+            if factor != 0:
+                total += factor * p.coordinate * (xs[p.start[1]] if p.kind == "input" else 1)
         return total
 
     def vector(self) -> list:
