@@ -249,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     icnn_cmds.add_parsers(sub)
     from . import sweep_cmd
     sweep_cmd.add_parser(sub)
+    from . import plot_cmd
+    plot_cmd.add_parser(sub)
     return p
 
 
