@@ -155,12 +155,25 @@ class _ProgramReader:
             text = f"module '{path}' ({tname})" if path else f"the forward of {tname}"
         else:
             text = "the model's forward"
-        trace = node.meta.get("stack_trace")
-        if trace:
-            lines = [ln.strip() for ln in str(trace).strip().splitlines() if ln.strip()]
-            if lines and not lines[-1].startswith("File "):
-                text += f", code: {lines[-1][:120]}"
+        code = self.user_code(node)
+        if code:
+            text += f", code: {code}"
         return f"{text} (graph node '{node.name}')"
+
+    @staticmethod
+    def user_code(node) -> str | None:
+        """The source line of the model that made this node (the innermost frame outside PyTorch)."""
+        trace = node.meta.get("stack_trace")
+        if not trace:
+            return None
+        lines = [ln.strip() for ln in str(trace).strip().splitlines() if ln.strip()]
+        found = None
+        for i, line in enumerate(lines):
+            if line.startswith("File ") and i + 1 < len(lines) and not lines[i + 1].startswith("File "):
+                path = line.split('"')[1] if '"' in line else ""
+                if f"{os.sep}torch{os.sep}" not in path:
+                    found = lines[i + 1][:120]
+        return found
 
     def module_type(self, node) -> str | None:
         stack = node.meta.get("nn_module_stack") or {}
@@ -782,13 +795,22 @@ def _input_dim(torch, module) -> int:
                           f"pass example_input=torch.zeros(1, d)") from None
     dtype = next((p.dtype for p in module.parameters() if p.is_floating_point()), torch.float32)
     fits = []
-    for d in candidates:
-        try:
-            with _quiet(), torch.no_grad():
-                meta(torch.zeros(2, d, dtype=dtype, device="meta"))
-            fits.append(d)
-        except Exception:
-            continue
+    for device, copy_ in (("meta", meta), ("cpu", None)):
+        if device == "cpu":  # the meta device cannot run data-dependent code: a real run of a copy
+            try:
+                with _quiet():
+                    copy_ = copy.deepcopy(module)
+            except Exception:
+                break
+        for d in candidates:
+            try:
+                with _quiet(), torch.no_grad():
+                    copy_(torch.zeros(2, d, dtype=dtype, device=device))
+                fits.append(d)
+            except Exception:
+                continue
+        if fits:
+            break
     if len(fits) != 1:
         found = "no candidate input dimension" if not fits else f"several input dimensions ({fits})"
         raise FormatError(f"cannot tell the input dimension of {type(module).__name__}: {found} fit(s) its "
