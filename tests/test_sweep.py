@@ -388,4 +388,5 @@ def test_the_package_is_callable_like_its_function(tmp_path):
     import exactconvex.sweep as module
 
     s = module(grid="d=1;widths=2;count=3", results=tmp_path / "r.jsonl")
-    assert s.networks == 3 and exactconvex.sweep is module or exactconvex.sweep is sweep
+    assert s.networks == s.computed == 3
+    assert exactconvex.sweep is module and callable(exactconvex.sweep) and module.sweep is sweep

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 
 __all__ = ["add_parser", "run"]
@@ -60,8 +61,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register the ``sweep`` subcommand on an argparse subparsers object."""
     s = subparsers.add_parser(
         "sweep", help="decide many networks in parallel into a resumable JSON-lines file",
-        description="Decide many networks exactly (files or a generated grid), in local processes or on a "
-                    "Dask cluster, writing one JSON row per network. Resumable: a rerun with the same "
+        description="Decide many networks exactly (files or a generated grid), in local processes or on a\n"
+                    "Dask cluster, writing one JSON row per network. Resumable: a rerun with the same\n"
                     "RESULTS file skips what is done.",
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     s.add_argument("networks", metavar="NETS", nargs="*",
@@ -92,6 +93,18 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return s
 
 
+def _terminate_like_interrupt():
+    """SIGTERM (a batch system ending the job, ``kill``) stops the sweep like Ctrl-C: workers and a
+    local Dask cluster are shut down; the rows already written are kept either way."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        return None
+
+
 def _usage_error():
     try:  # cli.common holds what commands share (being introduced); cli.main re-exports it before that
         from .common import UsageError
@@ -109,6 +122,7 @@ def run(args) -> int:
         raise UsageError("give network files or --grid, not both")
     if not args.networks and args.grid is None:
         raise UsageError("nothing to sweep: give network files (or globs) or --grid SPEC")
+    previous = _terminate_like_interrupt()
     try:
         summary = sweep(args.networks or None, grid=args.grid, results=args.output, jobs=args.jobs, dask=args.dask,
                         seed=args.seed, method=args.method, timeout=args.timeout, max_regions=args.max_regions,
@@ -119,6 +133,9 @@ def run(args) -> int:
     except KeyboardInterrupt:
         raise UsageError(f"interrupted; the rows written to {args.output} are kept: rerun the same command "
                          "to resume") from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     if args.json:
         print(json.dumps(summary.to_dict()))
     else:

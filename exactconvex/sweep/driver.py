@@ -117,7 +117,7 @@ def _write(path: str, text: str) -> None:
 
 
 def sweep(networks: Sequence | Mapping[str, Network] | None = None, *, grid: str | GridSpec | None = None,
-          results: str | os.PathLike, jobs: int | None = None, dask: str | None = None, seed: int | None = None,
+          results: str | os.PathLike, jobs: int | None = None, dask=None, seed: int | None = None,
           method: str = "auto", timeout: float | None = None, max_regions: int | None = None,
           certs: str | os.PathLike | None = None, certs_for: str = "all", export: str | os.PathLike | None = None,
           retry_undecided: bool = False, chunk: int | None = None, progress: bool | None = None) -> SweepSummary:
@@ -132,7 +132,8 @@ def sweep(networks: Sequence | Mapping[str, Network] | None = None, *, grid: str
     results : the JSON-lines file.  Networks that already have a row there are skipped (resume).
     jobs : local worker processes (default 1: this process; 0: one per CPU); with ``dask="local"``,
         the number of Dask workers (default: one per CPU).
-    dask : a Dask scheduler address (``"tcp://host:8786"``), a scheduler file, or ``"local"``.
+    dask : a Dask scheduler address (``"tcp://host:8786"``), a scheduler file, ``"local"``, or a
+        ``distributed.Client`` (used, not closed: dask-jobqueue clusters, notebooks).
     seed : the grid's seed when the spec has none (default 0).
     method, timeout, max_regions : as in ``exactconvex.check``, per network.  A network not decided
         within the bounds gets ``"convex": null`` and an ``"error"``.
@@ -242,6 +243,8 @@ def sweep(networks: Sequence | Mapping[str, Network] | None = None, *, grid: str
         return kind, groups
 
     summary = SweepSummary(results=results)
+    if dask is not None and not (isinstance(dask, str) and dask == "local") and jobs is not None:
+        summary.notes.append("--jobs is ignored with a Dask scheduler: the cluster's workers do the work")
     with ResultsFile(results) as store:
         if store.note:
             summary.notes.append(store.note)
