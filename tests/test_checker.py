@@ -16,6 +16,7 @@ import copy
 import json
 import random
 import re
+from pathlib import Path
 
 import pytest
 from flint import fmpq
@@ -547,3 +548,61 @@ def test_random_mutations_never_crash():
             assert "\n" not in str(exc)
             outcomes.add(None)
     assert outcomes == {True, False, None}
+
+
+# ----- every certificate in proofs/, and the claim "not_icnn_representable" ------------------------
+
+PROOFS = sorted((Path(__file__).resolve().parents[1] / "proofs" / "certificates").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", PROOFS, ids=lambda p: p.name)
+def test_every_proof_certificate_verifies(path):
+    r = verify(path)
+    assert r.valid, r.reason
+    data = json.loads(path.read_text())
+    if data["claim"] == "equivalent":  # bound to the two networks it speaks about
+        assert verify(path, network=(data["networks"]["f"], data["networks"]["g"])).valid
+    else:
+        assert verify(path, network=data["network"]).valid
+
+
+def _kink_certificate():
+    path = next(p for p in PROOFS if p.name == "deep-family-m4.json")
+    return json.loads(path.read_text())
+
+
+def test_not_icnn_representable():
+    c = _kink_certificate()
+    r = valid(c)
+    assert r.claim == "not_icnn_representable" and "17 kinks on the line, more than the 15" in r.reason
+    assert r.regions is not None and r.facets is not None  # its convexity proof uses the region graph
+    d = c["network"]["input_dim"]
+    for change, pattern in (
+            (lambda b: b.update(output=1), "output 1 does not exist"),
+            (lambda b: b.update(output=-1), "output -1 does not exist"),
+            (lambda b: b["line"].update(point=["0"] * (d + 1)), f"needs {d} coordinates"),
+            (lambda b: b["line"].update(direction=["0"] * d), "the direction of the line is 0"),
+            (lambda b: b.update(widths=b["widths"][:-1]), "are not the hidden widths"),
+            (lambda b: b.update(bound=b["bound"] + 1), "is not n1 \\+ 2 \\(n2 \\+ ... \\+ nk\\) = 15"),
+            (lambda b: b.update(kinks=b["kinks"][:-1]), "the kinks along the line are \\[.*, \\.\\.\\.\\] "
+                                                        "\\(17 kinks\\), not the listed .*\\(16 kinks\\)"),
+            (lambda b: b["proofs"][0].update(method="icnn"), "method icnn"),
+    ):
+        bad = copy.deepcopy(c)
+        change(bad)
+        invalid(bad, pattern)
+    # a true list of kinks, but too few: an output that is 0 has none (its region graph still holds)
+    few = copy.deepcopy(c)
+    out = few["network"]["layers"][-1]
+    out["weight"] = [[0] * len(out["weight"][0])]
+    out["skip"] = {k: [[0] * len(rows[0])] for k, rows in out["skip"].items()}
+    few["kinks"] = []
+    invalid(few, "0 kinks along the line do not exceed the ICNN bound 15")
+    for key in ("line", "widths", "bound", "kinks"):
+        bad = copy.deepcopy(c)
+        del bad[key]
+        with pytest.raises(CertificateError, match=key):
+            verify(bad)
+    bad = copy.deepcopy(c)
+    del bad["output"]  # the output defaults to 0
+    valid(bad)
