@@ -382,11 +382,17 @@ def certificate_lines(cert: dict, rng: random.Random, per_point: int = 2) -> lis
     """Lines through the facet points and interior points of a certificate's region graph and
     through its witness points (if any): where a false certificate would hide a bend."""
     d = parse_network(cert["network"]).input_dim
-    points = []
+    points, interiors = [], []
     for region in (cert.get("region_graph") or {}).get("regions", []):
         points.extend(f["point"] for f in region.get("facets", []))
         points.append(region["interior_point"])
+        interiors.append([to_fraction(v) for v in region["interior_point"]])
     lines = lines_through(points, d, rng, per_point)
+    # lines joining the interior points of consecutive regions cross many facets at once
+    interiors = [q for q in interiors if len(q) == d]
+    for a, b in zip(interiors, interiors[1:]):
+        if a != b:
+            lines.append((a, [y - x for x, y in zip(a, b)]))
     w = cert.get("witness")
     if w:
         x = [to_fraction(v) for v in w["x"]]

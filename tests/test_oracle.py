@@ -264,3 +264,21 @@ def test_oracle_evaluation_agrees_with_the_package(net, coords):
     mine = evaluate(net, x)
     theirs = network_from_dict(net).evaluate([str(v) for v in x])
     assert [F(str(v)) for v in theirs] == list(mine)
+
+
+def test_lines_to_look_along():
+    rng = random.Random(1)
+    assert oracle.random_lines(1, rng) == [([0], [1])]  # all of R
+    lines = oracle.random_lines(3, rng, 5)
+    assert len(lines) == 3 + 5 and all(len(p) == len(u) == 3 and any(u) for p, u in lines)
+    assert lines[:3] == [([0, 0, 0], [1, 0, 0]), ([0, 0, 0], [0, 1, 0]), ([0, 0, 0], [0, 0, 1])]
+    cert = {"network": ABS, "claim": "convex", "region_graph": {"regions": [
+        {"pattern": ["10"], "interior_point": ["1"], "facets": [{"neuron": [1, 0], "point": ["0"], "neighbor": 1}]},
+        {"pattern": ["01"], "interior_point": ["-1"], "facets": [{"neuron": [1, 1], "point": ["0"], "neighbor": 0}]}]}}
+    lines = oracle.certificate_lines(cert, rng, per_point=1)
+    points = [p for p, _ in lines]
+    assert points.count([0]) == 2 and [1] in points and [-1] in points
+    assert ([1], [-2]) in lines  # from one interior point to the next
+    witness = {"network": NEG_ABS, "claim": "not_convex", "witness": {"output": 0, "x": ["1"], "y": ["-1"],
+                                                                       "lambda": "1/2"}}
+    assert oracle.certificate_lines(witness, rng) == [([1], [-2])]
