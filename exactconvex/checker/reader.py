@@ -79,6 +79,12 @@ def short_text(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _reason(exc: BaseException) -> str:
+    """An exception's message as a short phrase."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
 # ----- JSON ------------------------------------------------------------------------------------
 
 class _JsonDecimal(str):
@@ -110,7 +116,7 @@ def parse_json_text(text: str, what: str) -> Any:
     except CertificateError as exc:
         raise CertificateError(f"{what}: {exc}") from None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
-        raise CertificateError(f"{what} is not valid JSON ({short_text(str(exc))[1:-1]})") from None
+        raise CertificateError(f"{what} is not valid JSON ({_reason(exc)})") from None
 
 
 def read_json_file(path: str | os.PathLike, what: str) -> Any:
@@ -142,7 +148,7 @@ def json_document(value: Any, what: str) -> Any:
     try:
         text = json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise CertificateError(f"{what} is not a JSON document ({short_text(str(exc))[1:-1]})") from None
+        raise CertificateError(f"{what} is not a JSON document ({_reason(exc)})") from None
     return parse_json_text(text, what)
 
 
@@ -353,7 +359,7 @@ def network_document(net: Any, where: str) -> dict:
         return {"format": NETWORK_FORMAT, "version": NETWORK_VERSION, "input_dim": net.input_dim, "layers": layers}
     except (AttributeError, TypeError) as exc:
         raise CertificateError(f"{where}: expected a network (a JSON path, a network document or a "
-                               f"Network), got {type(net).__name__} ({short_text(str(exc))[1:-1]})") from None
+                               f"Network), got {type(net).__name__} ({_reason(exc)})") from None
 
 
 def _rows_text(m: fmpq_mat) -> list[list[str]]:
