@@ -245,6 +245,20 @@ def test_default_window_contains_its_points_with_a_margin():
     assert w[0] < tiny[0][0] and w[1] > tiny[1][0] and w[1] - w[0] < to_q("1/1000000000000000000000")
 
 
+def test_focus_window_suggests_the_busy_middle():
+    from exactconvex.plot import RegionDrawing, focus_window
+
+    inner = [(fmpq(i, 10), fmpq(j, 10)) for i in range(10) for j in range(10)]
+    outer = [(fmpq(10 ** 6), fmpq(10 ** 6 + k)) for k in range(3)]
+    window = default_window(inner + outer, 2)
+    drawing = RegionDrawing(network=None, output=0, window=window, cells=[], facets=[], regions=0, region_facets=0,
+                            concave_facets=0, vertices=sorted(inner + outer))
+    x0, x1, y0, y1 = focus_window(drawing)
+    assert all(x0 < x < x1 and y0 < y < y1 for x, y in inner)
+    assert x1 - x0 < 10 and y1 - y0 < 10
+    assert focus_window(region_drawing(load(SPEC_EXAMPLE))) is None  # nothing far out there
+
+
 @pytest.mark.parametrize("text, d, what", [("0,1,2", 2, "needs 4 numbers"), ("1,0,0,1", 2, "X0 must be smaller"),
                                            ("0,1,1,1", 2, "Y0 must be smaller"), ("0,a,0,1", 2, "not a number"),
                                            ("0,1,0,1", 1, "needs 2 numbers")])

@@ -114,7 +114,8 @@ def run(args) -> int:
     from ..graph import LimitReached
     from ..network.restrict import parse_plane, restrict_to_plane
     from ..plot.draw import _plane_text, plot_drawing, save_figure
-    from ..plot.geometry import parse_window, region_drawing
+    from ..numbers import q_str
+    from ..plot.geometry import focus_window, parse_window, region_drawing
 
     d = net.input_dim
     plane = None
@@ -157,6 +158,9 @@ def run(args) -> int:
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}.") from None
     report = _report(drawing, out, fmt, args, plane)
+    focus = focus_window(drawing) if args.window is None else None
+    if focus is not None:
+        report["focus_window"] = [q_str(v) for v in focus]
     if args.json:
         print(json.dumps(report))
     else:
@@ -164,6 +168,9 @@ def run(args) -> int:
         print(f"wrote {out}: {report['regions']} regions ({report['regions_in_window']} in the window "
               f"[{window_text}]), {report['pieces']} affine pieces, {report['facets']} facets, "
               f"{report['concave_facets']} concave" + (" (in red)" if report["concave_facets"] else ""))
+        if focus is not None:
+            print("most vertices lie in a much smaller part of the window; to see it: --window=" +
+                  ",".join(report["focus_window"]))
     return 0  # exit 0: the picture was written
 
 

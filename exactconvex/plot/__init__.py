@@ -13,12 +13,12 @@ optional extra ``plot`` (``pip install 'exactconvex[plot]'``), imported when a p
 
 from __future__ import annotations
 
-from .geometry import (FacetPiece, RegionCell, RegionDrawing, default_window, parse_window, polygon_area,
-                       polygon_centroid, region_drawing, region_polygons)
+from .geometry import (FacetPiece, RegionCell, RegionDrawing, default_window, focus_window, parse_window,
+                       polygon_area, polygon_centroid, region_drawing, region_polygons)
 
 __all__ = ["plot_regions", "plot_drawing", "save_figure", "MatplotlibMissing", "region_drawing", "region_polygons",
-           "default_window", "parse_window", "polygon_area", "polygon_centroid", "RegionDrawing", "RegionCell",
-           "FacetPiece"]
+           "default_window", "focus_window", "parse_window", "polygon_area", "polygon_centroid", "RegionDrawing",
+           "RegionCell", "FacetPiece"]
 
 _DRAW = {"plot_regions", "plot_drawing", "save_figure", "MatplotlibMissing", "FORMATS"}
 

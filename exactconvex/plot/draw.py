@@ -32,8 +32,8 @@ __all__ = ["plot_regions", "plot_drawing", "save_figure", "MatplotlibMissing", "
 FORMATS = ("png", "svg", "pdf")
 
 # light, distinguishable, and none of them red or pink: red is kept for the concave kinks
-PALETTE = ("#a6cee3", "#b2df8a", "#fdbf6f", "#cab2d6", "#ffff99", "#8dd3c7", "#bebada", "#80b1d3",
-           "#ccebc5", "#d9d9d9", "#e5d8bd", "#c7e9c0", "#fdd0a2", "#9ecae1", "#dadaeb", "#b3de69")
+PALETTE = ("#a6cee3", "#fdbf6f", "#b2df8a", "#cab2d6", "#ffff99", "#80b1d3", "#e5d8bd", "#8dd3c7",
+           "#d9d9d9", "#bebada", "#ccebc5", "#fdd0a2", "#9ecae1", "#dadaeb", "#c7e9c0", "#b3de69")
 CONVEX_COLOUR, CONCAVE_COLOUR, FLAT_COLOUR, CURVE_COLOUR = "#1f3b73", "#d62728", "#8c8c8c", "#1f3b73"
 
 _MISSING = ("drawing needs matplotlib, the optional extra 'plot' of exactconvex: "
@@ -54,6 +54,7 @@ def _figure_class():
 
 def _short(v: fmpq) -> str:
     """Exact when short, else a decimal approximation."""
+    v = to_q(v)
     text = q_str(v)
     if len(text) <= 9:
         return text
@@ -106,13 +107,16 @@ def _piece_colours(drawing: RegionDrawing) -> dict:
             neighbours[a].add(b)
             neighbours[b].add(a)
     colour: dict = {}
-    for p in pieces:  # deterministic greedy colouring; the palette is larger than typical degrees
+    count = [0] * len(PALETTE)
+    for p in pieces:  # deterministic greedy colouring, the least used free colour first (a varied picture)
         used = {colour[q] for q in neighbours[p] if q in colour}
-        colour[p] = next((i for i in range(len(PALETTE)) if i not in used), p % len(PALETTE))
+        free = [i for i in range(len(PALETTE)) if i not in used] or list(range(len(PALETTE)))
+        colour[p] = min(free, key=lambda i: (count[i], i))
+        count[colour[p]] += 1
     return {p: PALETTE[i] for p, i in colour.items()}
 
 
-def _legend_handles(drawing: RegionDrawing, d: int) -> list:
+def _legend_handles(drawing: RegionDrawing, d: int, surface: bool = False) -> list:
     from matplotlib.lines import Line2D
 
     counts = {k: sum(1 for f in drawing.facets if f.kind == k) for k in ("convex", "concave", "flat")}
@@ -121,8 +125,9 @@ def _legend_handles(drawing: RegionDrawing, d: int) -> list:
     if d == 2:
         handles.append(Line2D([], [], color=CONVEX_COLOUR, lw=1.2, label=f"convex {what}, bend > 0 ({counts['convex']})"))
         handles.append(Line2D([], [], color=CONCAVE_COLOUR, lw=3, label=f"concave {what}, bend < 0 ({counts['concave']})"))
-        handles.append(Line2D([], [], color=FLAT_COLOUR, lw=0.8, ls=":",
-                              label=f"no bend, bend = 0 ({counts['flat']})"))
+        if not surface:  # a surface has no crease there, so nothing is drawn
+            handles.append(Line2D([], [], color=FLAT_COLOUR, lw=0.8, ls=":",
+                                  label=f"no bend, bend = 0 ({counts['flat']})"))
     else:
         handles.append(Line2D([], [], color=CONVEX_COLOUR, marker="o", ls="none", ms=5,
                               label=f"convex kink, bend > 0 ({counts['convex']})"))
@@ -162,8 +167,12 @@ def _draw_witness_2d(ax, drawing, sx, sy) -> None:
     ax.plot([sx(x[0]), sx(y[0])], [sy(x[1]), sy(y[1])], ls="none", marker="o", mfc="white", mec="black",
             ms=7, zorder=7)
     ax.plot([sx(m[0])], [sy(m[1])], ls="none", marker="*", color="black", ms=11, zorder=7)
-    ax.annotate("witness", xy=(sx(m[0]), sy(m[1])), xytext=(18, 18), textcoords="offset points", fontsize=9,
-                arrowprops={"arrowstyle": "->", "color": "black"}, zorder=8)
+    x0, x1, y0, y1 = drawing.window  # the label points towards the middle of the window, so it stays inside
+    dx = 18 if 2 * m[0] < x0 + x1 else -60
+    dy = 18 if 2 * m[1] < y0 + y1 else -24
+    ax.annotate("witness", xy=(sx(m[0]), sy(m[1])), xytext=(dx, dy), textcoords="offset points", fontsize=9,
+                arrowprops={"arrowstyle": "->", "color": "black"}, zorder=8,
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8})
 
 
 def _draw_plane(ax, drawing: RegionDrawing, axis_names) -> None:
@@ -176,9 +185,10 @@ def _draw_plane(ax, drawing: RegionDrawing, axis_names) -> None:
     faces = [colours[c.piece] for c in drawing.cells]
     # edges in the face colour hide the hairline seams antialiasing leaves between polygons
     ax.add_collection(PolyCollection(polygons, facecolors=faces, edgecolors=faces, linewidths=0.5, zorder=1))
+    busy = len(drawing.facets) > 200  # thinner lines when there are many, red still the thickest
     styles = {"flat": {"colors": FLAT_COLOUR, "linewidths": 0.8, "linestyles": ":", "zorder": 2},
-              "convex": {"colors": CONVEX_COLOUR, "linewidths": 1.2, "zorder": 3},
-              "concave": {"colors": CONCAVE_COLOUR, "linewidths": 3.0, "zorder": 4}}
+              "convex": {"colors": CONVEX_COLOUR, "linewidths": 0.8 if busy else 1.2, "zorder": 3},
+              "concave": {"colors": CONCAVE_COLOUR, "linewidths": 2.0 if busy else 3.0, "zorder": 4}}
     for kind, style in styles.items():
         segments = [[(sx(p[0]), sy(p[1])) for p in f.ends] for f in drawing.facets if f.kind == kind]
         if segments:
@@ -297,7 +307,7 @@ def plot_drawing(drawing: RegionDrawing, ax=None, *, surface: bool = False, titl
         _draw_plane(ax, drawing, names)
     ax.set_title(title if title is not None else _title(drawing, name, plane_text), fontsize=10)
     if legend:
-        ax.legend(handles=_legend_handles(drawing, d), loc="upper center", bbox_to_anchor=(0.5, -0.12),
+        ax.legend(handles=_legend_handles(drawing, d, surface), loc="upper center", bbox_to_anchor=(0.5, -0.12),
                   ncol=2, fontsize=8, frameon=False)
     return ax.figure
 

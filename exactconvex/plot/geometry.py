@@ -31,7 +31,7 @@ from flint import fmpq
 from ..numbers import to_q
 
 __all__ = ["RegionCell", "FacetPiece", "RegionDrawing", "region_drawing", "region_polygons", "default_window",
-           "parse_window", "polygon_area", "polygon_centroid", "to_float"]
+           "focus_window", "parse_window", "polygon_area", "polygon_centroid", "to_float"]
 
 Point = tuple  # exact coordinates (fmpq, ...)
 HalfPlane = tuple  # (a_1, ..., a_d, c): a . x + c >= 0
@@ -478,6 +478,32 @@ def _witness(net, regs, halfplanes_of, bounds, facets, pairs, output, d, check_w
         return None
     _, ra, rb, q, normal = worst
     return violation_witness(net, ra, rb, tuple(q), normal, output)
+
+
+def focus_window(drawing: RegionDrawing, share: fmpq = fmpq(9, 10)) -> tuple | None:
+    """A smaller window around where most of the picture happens, or None when the window is fine.
+
+    Deep networks often have a few vertices far out (bent hyperplanes meeting at a shallow angle), so
+    the default window, which holds every vertex, shows the busy middle as a dot.  This is a
+    window (``default_window``) around the middle ``share`` of the vertices in each coordinate
+    (of the facet points, when there are few vertices), returned when it is at most a fifth of
+    the window in width or in height; a suggestion for ``--window``, never used by itself.
+    """
+    d = len(drawing.window) // 2
+    points = drawing.vertices if len(drawing.vertices) >= 10 else [f.ends[0] for f in drawing.facets]
+    if len(points) < 10:
+        return None
+    box = []
+    for i in range(d):
+        values = sorted(p[i] for p in points)
+        cut = int((1 - share) / 2 * len(values))
+        box.append((values[cut], values[len(values) - 1 - cut]))
+    inside = [p for p in points if all(lo <= p[i] <= hi for i, (lo, hi) in enumerate(box))]
+    focus = default_window(inside, d)
+    w = drawing.window
+    if any(5 * (focus[2 * i + 1] - focus[2 * i]) <= w[2 * i + 1] - w[2 * i] for i in range(d)):
+        return focus
+    return None
 
 
 def region_polygons(net, window=None, output: int = 0, **kwargs) -> list:
