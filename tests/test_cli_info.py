@@ -59,21 +59,36 @@ CASES = {
     "1/0": (value_in_layer2_weight('"1/0"'), ["layer 2", "weight", "1/0"]),
     "true": (value_in_layer2_weight("true"), ["layer 2", "weight", "true"]),
     "null": (value_in_layer2_weight("null"), ["layer 2", "weight", "null"]),
-    "unknown key in a layer": (with_change(lambda d: d["layers"][0].update(activation="relu")),
-                               ["layer 1", "activation"]),
+    "unknown key in a layer": (with_change(lambda d: d["layers"][0].update(dropout="1/2")),
+                               ["layer 1", "dropout"]),
+    "activation on the last layer": (with_change(lambda d: d["layers"][1].update(activation="relu")),
+                                     ["layer 2", "activation"]),
+    "lenient number": (value_in_layer2_weight('"+3"'), ["layer 2", "weight", "+3"]),
+    "spaced fraction": (value_in_layer2_weight('" 1 / 7 "'), ["layer 2", "weight", "1 / 7"]),
+    "negative denominator": (value_in_layer2_weight('"1/-2"'), ["layer 2", "weight", "1/-2"]),
+    "newline": (value_in_layer2_weight('"3\\n"'), ["layer 2", "weight"]),
+    "skip key 00": (with_change(lambda d: d["layers"][1].update(skip={"00": [[1, 0]]})), ["layer 2", "skip", "00"]),
+    "skip key arabic zero": (with_change(lambda d: d["layers"][1].update(skip={"\u0660": [[1, 0]]})),
+                             ["layer 2", "skip"]),
     "duplicate key": (good_text().replace('"bias": [0, 1]', '"bias": [0, 1], "bias": [2, 3]'), ["bias", "twice"]),
     "not JSON": ('{"format": "exactconvex.network", "version": 1,', ["JSON"]),
     "empty file": ("", ["JSON"]),
 }
 
 
-def assert_rejected(result: subprocess.CompletedProcess, words):
+def assert_rejected(result: subprocess.CompletedProcess, words, json_output: bool = False):
+    """Exit 2, one sentence on stderr naming ``words``; stdout empty, or with --json one JSON
+    object ``{"error": <the same sentence>}``."""
     assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
     assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
     message = result.stderr.strip()
     assert message, "no reason given on stderr"
     assert len(message.splitlines()) == 1, message
-    assert result.stdout == ""
+    if json_output:
+        assert len(result.stdout.splitlines()) == 1
+        assert "exactconvex: " + json.loads(result.stdout)["error"] == message
+    else:
+        assert result.stdout == ""
     for word in words:
         assert word.lower() in message.lower(), (word, message)
 
@@ -91,7 +106,7 @@ def test_info_json_rejects_invalid_input(tmp_path, name):
     text, words = CASES[name]
     path = tmp_path / "net.json"
     path.write_text(text)
-    assert_rejected(run_cli("info", "--json", path), words)
+    assert_rejected(run_cli("info", "--json", path), words, json_output=True)
 
 
 def test_info_missing_file(tmp_path):

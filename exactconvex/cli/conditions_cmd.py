@@ -7,13 +7,17 @@ With NET: the conditions realized on the facets of the network's region graph, e
 exact value; exit 0 if they all hold (the output is convex), 1 if one fails.  With --arch:
 the symbolic family of the architecture (input dimension, hidden widths, outputs), exit 0.
 Bad input exits 2 (``UsageError`` and the format errors are turned into one sentence on
-stderr by ``cli.main``).  sympy and the region graph are imported only when the command runs.
+stderr by ``cli.main``); a bound that stops the work exits 2 with no answer.  sympy and the
+region graph are imported only when the command runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+
+from .common import (EXIT_NO, EXIT_YES, Progress, UsageError, add_bounds, add_network_options, bounds, check_bounds,
+                     limit_reached, load_network)
 
 __all__ = ["add_parser", "run", "parse_arch", "parse_skip"]
 
@@ -38,53 +42,64 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     fmt = s.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print one JSON object")
     fmt.add_argument("--latex", action="store_true", help="print a LaTeX array")
-    s.add_argument("--output", type=int, default=0, help="which output the conditions are about (default 0)")
-    s.add_argument("--max-regions", type=int, metavar="N", help="stop (exit 2, no answer) after N regions")
-    s.add_argument("--timeout", type=float, metavar="S", help="stop (exit 2, no answer) after S seconds")
-    s.add_argument("--quiet", action="store_true", help="no progress report on stderr")
+    s.add_argument("--output", type=int, default=0,
+                   help="which output the conditions are about (default 0, the first)")
+    add_network_options(s)
+    add_bounds(s)
     s.set_defaults(run=run)
     return s
 
 
 def parse_arch(text: str) -> tuple[int, list[int], int]:
-    """``"2,3,3,1"`` -> (d, hidden widths, outputs) = (2, [3, 3], 1); ValueError when malformed."""
-    try:
-        values = [int(v) for v in text.split(",")]
-    except ValueError:
-        values = []
+    """``"2,3,3,1"`` -> (d, hidden widths, outputs) = (2, [3, 3], 1); ValueError when malformed.
+
+    >>> parse_arch("2,3,3,1")
+    (2, [3, 3], 1)
+    """
+    parts = text.split(",")
+    values = [int(v) for v in parts] if all(v.isascii() and v.isdigit() and len(v) <= 9 for v in parts) else []
     if len(values) < 2 or any(v < 1 for v in values):
-        raise ValueError(f"--arch {text!r} is not an architecture: expected at least two comma-separated positive "
+        raise ValueError(f"--arch {_short(text)!r} is not an architecture: expected at least two comma-separated positive "
                          "integers D,N1,...,M (input dimension, hidden widths, number of outputs), as in 2,3,3,1")
     return values[0], values[1:-1], values[-1]
 
 
 def parse_skip(text: str) -> tuple[int, int]:
-    """``"3:0"`` -> (3, 0): a skip into layer 3 from layer 0 (the input)."""
+    """``"3:0"`` -> (3, 0): a skip into layer 3 from layer 0 (the input).
+
+    >>> parse_skip("3:0")
+    (3, 0)
+    """
     parts = text.split(":")
-    try:
-        l, k = (int(p) for p in parts)
-    except ValueError:
-        raise ValueError(f"--skip {text!r} is not a skip: write L:K for a connection from layer K into layer L, "
-                         "as in 3:0") from None
-    return l, k
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() and len(p) <= 9 for p in parts):
+        raise ValueError(f"--skip {_short(text)!r} is not a skip: write L:K for a connection from layer K into "
+                         "layer L, as in 3:0")
+    return int(parts[0]), int(parts[1])
+
+
+def _short(text: str) -> str:
+    from ..numbers import shorten
+
+    return shorten(text)
 
 
 def run(args) -> int:
     """Run ``exactconvex conditions`` with parsed arguments; returns the exit code."""
-    from .main import EXIT_NO, EXIT_YES, UsageError
-
+    check_bounds(args)
     if args.network is not None and args.arch is not None:
         raise UsageError("give either a network file NET or an architecture with --arch, not both.")
     if args.network is None and args.arch is None:
         raise UsageError("give a network file NET or an architecture with --arch D,N1,...,M (as in --arch 2,3,3,1).")
     if args.arch is not None:
-        return _run_arch(args, UsageError, EXIT_YES)
+        if args.state_dict_activation is not None:
+            raise UsageError("--state-dict-activation goes with a network file NET, not with --arch.")
+        return _run_arch(args)
     if args.skip or args.distinct:
         raise UsageError("--skip and --distinct go with --arch; a network file already fixes its skips.")
-    return _run_network(args, UsageError, EXIT_YES, EXIT_NO)
+    return _run_network(args)
 
 
-def _run_arch(args, UsageError, EXIT_YES) -> int:
+def _run_arch(args) -> int:
     from ..pathlifting import conditions_for_architecture
 
     try:
@@ -106,24 +121,19 @@ def _run_arch(args, UsageError, EXIT_YES) -> int:
     return EXIT_YES
 
 
-def _run_network(args, UsageError, EXIT_YES, EXIT_NO) -> int:
+def _run_network(args) -> int:
     from ..graph import LimitReached
-    from ..network import load
     from ..pathlifting import conditions
-    from .main import Progress
 
-    if args.max_regions is not None and args.max_regions < 1:
-        raise UsageError("--max-regions must be a positive integer")
-    if args.timeout is not None and args.timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds")
-    net = load(args.network)
+    net = load_network(args.network, args)
     if not 0 <= args.output < net.num_outputs:
-        raise UsageError(f"--output {args.output} does not exist (the network has {net.num_outputs} outputs)")
+        raise UsageError(f"--output {args.output} does not exist (the network has {net.num_outputs} outputs, "
+                         "numbered from 0)")
     progress = Progress(not args.quiet)
     try:
-        report = conditions(net, args.output, max_regions=args.max_regions, timeout=args.timeout, progress=progress)
+        report = conditions(net, args.output, progress=progress, **bounds(args))
     except LimitReached as exc:
-        raise UsageError(f"no answer: {exc}. Nothing was proven; raise the bound to go further.") from None
+        raise limit_reached(exc, progress, args, prefix="no answer", all_hold=None) from None
     finally:
         progress.close()
     if args.json:

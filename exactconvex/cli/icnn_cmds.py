@@ -1,8 +1,10 @@
 """The commands ``equiv``, ``to-icnn`` and ``counterexample`` (contract: ``shared/spec/cli.md``).
 
 Exit codes: 0 = yes (equivalent / converted / counterexample found), 1 = no (the networks
-differ / the network is not convex / nothing found within the budget), 2 = unusable input.
-Every certificate is checked by the independent checker before it is written.
+differ / the network is not convex / nothing found within the budget), 2 = unusable input or
+no verdict within the bounds.  Every certificate is verified by the independent checker
+against the networks it speaks about (the ones the user gave, and the ICNN written) before it
+is written; one that fails is never written.
 """
 
 from __future__ import annotations
@@ -10,38 +12,32 @@ from __future__ import annotations
 import json
 import time
 
-EXIT_YES, EXIT_NO = 0, 1
+from .common import (EXIT_NO, EXIT_YES, Progress, UsageError, add_bounds, add_network_options, bounds,
+                     check_outputs, limit_reached, load_network, point_text, positive_seconds, verify_certificate,
+                     witness_text, write_certificate, write_text)
 
-
-def _usage(message: str):
-    from .main import UsageError
-
-    return UsageError(message)
-
-
-def _write_certificate(cert: dict, path: str, compact: bool = False) -> dict:
-    from .main import write_certificate
-
-    return write_certificate(cert, path, compact)
+__all__ = ["add_parsers", "run_equiv", "run_to_icnn", "run_counterexample"]
 
 
 # ----- equiv --------------------------------------------------------------------------------------
 
 def run_equiv(args) -> int:
+    """``exactconvex equiv F G``: exit 0 when they compute the same function, 1 with a point where they differ."""
     from ..graph import LimitReached
     from ..icnn import equivalent
-    from .main import Progress, _bounds, _load, point_text
+    from ..network import network_to_dict
 
-    f, g = _load(args.f), _load(args.g)
+    f, g = load_network(args.f, args), load_network(args.g, args)
     if f.input_dim != g.input_dim:
-        raise _usage(f"the networks have different input dimensions ({f.input_dim} and {g.input_dim})")
+        raise UsageError(f"the networks have different input dimensions ({f.input_dim} and {g.input_dim})")
     if f.num_outputs != g.num_outputs:
-        raise _usage(f"the networks have different numbers of outputs ({f.num_outputs} and {g.num_outputs})")
+        raise UsageError(f"the networks have different numbers of outputs ({f.num_outputs} and {g.num_outputs})")
+    check_outputs(args, [("--cert", args.cert)])
     progress = Progress(not args.quiet)
     try:
-        r = equivalent(f, g, certificate=args.cert is not None, progress=progress, **_bounds(args))
+        r = equivalent(f, g, certificate=args.cert is not None, progress=progress, **bounds(args))
     except LimitReached as exc:
-        raise _usage(f"no verdict: {exc}. Nothing was proven; raise the bound to go further.") from None
+        raise limit_reached(exc, progress, args, equivalent=None) from None
     finally:
         progress.close()
     report = {"equivalent": r.equivalent, "regions": r.regions, "seconds": round(r.seconds, 6)}
@@ -49,14 +45,16 @@ def run_equiv(args) -> int:
         report.update({"point": [str(v) for v in r.point], "output": r.output,
                        "f": str(r.f_value), "g": str(r.g_value)})
     elif args.cert is not None:
-        report["certificate"] = _write_certificate(r.certificate, args.cert)
+        report["certificate"] = write_certificate(r.certificate, args.cert, args,
+                                                  (network_to_dict(f), network_to_dict(g)))
     if args.json:
         print(json.dumps(report))
     elif r.equivalent:
         print(f"equivalent: f and g compute the same function on all of R^{f.input_dim} "
               f"(f - g is 0 on each of the {r.regions} regions of its region graph)")
         if "certificate" in report:
-            print(f"certificate: {args.cert} ({report['certificate']['bytes']} bytes, verified)")
+            print(f"certificate: {args.cert} ({report['certificate']['bytes']} bytes, verified against "
+                  f"{args.f} and {args.g})")
     else:
         print(f"NOT equivalent: at x = {point_text(r.point)}, output {r.output}: f(x) = {r.f_value}, "
               f"g(x) = {r.g_value} (exact)")
@@ -68,17 +66,19 @@ def run_equiv(args) -> int:
 # ----- to-icnn ------------------------------------------------------------------------------------
 
 def run_to_icnn(args) -> int:
+    """``exactconvex to-icnn NET -o OUT``: exit 0 with an equal ICNN written, 1 if NET is not convex."""
     from ..graph import LimitReached
     from ..icnn import NotConvexError, to_icnn
-    from ..network import save_json
-    from .main import _bounds, _load, _witness_text
+    from ..network import network_to_dict
+    from ..network.formats import dumps
 
-    net = _load(args.network)
+    net = load_network(args.network, args)
     if net.depth != 2:
-        raise _usage(f"to-icnn needs a network with exactly one hidden layer (this one has {net.depth - 1})")
+        raise UsageError(f"to-icnn needs a network with exactly one hidden layer (this one has {net.depth - 1})")
+    check_outputs(args, [("-o", args.output), ("--cert", args.cert)])
     t0 = time.perf_counter()
     try:
-        conv = to_icnn(net, certificate=True, **_bounds(args))
+        conv = to_icnn(net, certificate=True, **bounds(args))
     except NotConvexError as exc:
         from ..decide import witness_json
 
@@ -86,20 +86,22 @@ def run_to_icnn(args) -> int:
         if args.json:
             print(json.dumps({"convex": False, "witness": w}))
         else:
-            print(f"NOT convex, so no ICNN computes it; witness, checked by exact evaluation: {_witness_text(w)}")
+            print(f"NOT convex, so no ICNN computes it; witness, checked by exact evaluation: {witness_text(w)}")
         return EXIT_NO
     except LimitReached as exc:
-        raise _usage(f"no proof of equality: {exc}") from None
+        raise limit_reached(exc, None, args, prefix="no proof of equality", convex=None) from None
     icnn = conv.network
-    try:
-        save_json(icnn, args.output)
-    except OSError as exc:
-        raise _usage(f"cannot write {args.output}: {exc.strerror}") from None
+    # the certificate of equality binds the ICNN written to the network given: checked before
+    # anything is written, whether or not --cert asks for it to be kept
+    pair = (network_to_dict(net), network_to_dict(icnn))
+    verify_seconds = verify_certificate(conv.certificate, pair, args.cert or args.output)
+    written = write_text(args.output, dumps(icnn) + "\n", args, "-o")
     report = {"convex": True, "output": args.output, "width": icnn.hidden_widths[0], "icnn": icnn.is_icnn(),
               "equivalent": conv.equivalence.equivalent, "regions": conv.equivalence.regions,
-              "seconds": round(time.perf_counter() - t0, 6)}
+              "seconds": round(time.perf_counter() - t0, 6), "replaced": written["replaced"]}
     if args.cert is not None:
-        report["certificate"] = _write_certificate(conv.certificate, args.cert)
+        report["certificate"] = write_certificate(conv.certificate, args.cert, args, pair,
+                                                  verified_in=verify_seconds)
     if args.json:
         print(json.dumps(report))
     else:
@@ -114,24 +116,27 @@ def run_to_icnn(args) -> int:
 # ----- counterexample -----------------------------------------------------------------------------
 
 def _arch(text: str) -> list[int]:
-    try:
-        arch = [int(x) for x in text.split(",")]
-    except ValueError:
-        raise _usage(f"--arch {text!r}: expected comma-separated widths such as 1,3,2,1") from None
+    from ..numbers import shorten
+
+    parts = text.split(",")
+    if not all(x.isascii() and x.isdigit() and len(x) <= 9 for x in parts):
+        raise UsageError(f"--arch {shorten(text)!r}: expected comma-separated widths such as 1,3,2,1")
+    arch = [int(x) for x in parts]
     if len(arch) < 3 or any(n < 1 for n in arch):
-        raise _usage(f"--arch {text}: expected 1,n1,...,nk,1 with positive widths")
+        raise UsageError(f"--arch {text}: expected 1,n1,...,nk,1 with positive widths")
     if arch[0] != 1 or arch[-1] != 1:
-        raise _usage(f"--arch {text}: the search is over one input and one output (1,n1,...,nk,1); a line "
+        raise UsageError(f"--arch {text}: the search is over one input and one output (1,n1,...,nk,1); a line "
                      "restriction of any network is such a network, so this covers every input dimension")
     return arch
 
 
 def run_counterexample(args) -> int:
+    """``exactconvex counterexample --arch ... -o CERT``: exit 0 with a verified certificate, 1 if none found."""
     from ..icnn import not_representable_certificate, search_counterexample
+    from ..network import network_to_dict
 
     arch = _arch(args.arch)
-    if args.budget <= 0:
-        raise _usage("--budget must be a positive number of seconds")
+    check_outputs(args, [("-o", args.output)])
     res = search_counterexample(arch, seed=args.seed, budget=args.budget, skips=args.skips,
                                 grid_max=args.grid_max)
     report = res.summary()
@@ -140,7 +145,7 @@ def run_counterexample(args) -> int:
                 f"{args.skips} --seed {args.seed}` in {res.seconds:.2f} s")
         cert = not_representable_certificate(res.network)
         cert["search"] = note
-        report["certificate"] = _write_certificate(cert, args.output)
+        report["certificate"] = write_certificate(cert, args.output, args, network_to_dict(res.network), option="-o")
     if args.json:
         print(json.dumps(report))
     elif res.found:
@@ -157,7 +162,6 @@ def run_counterexample(args) -> int:
 
 def add_parsers(subparsers) -> None:
     """Register ``equiv``, ``to-icnn`` and ``counterexample`` on an argparse subparsers object."""
-    from .main import _add_bounds
 
     s = subparsers.add_parser("equiv", help="decide whether two networks compute the same function",
                               description="Decide exactly whether F and G compute the same function on all of "
@@ -165,9 +169,11 @@ def add_parsers(subparsers) -> None:
                                           "is printed), 2 if unusable.")
     s.add_argument("f", metavar="F")
     s.add_argument("g", metavar="G")
-    s.add_argument("--cert", metavar="OUT.json", help="when equivalent, write a certificate (claim equivalent)")
+    s.add_argument("--cert", metavar="OUT.json",
+                   help="when equivalent, write a certificate (claim equivalent), verified against F and G first")
     s.add_argument("--json", action="store_true", help="print one JSON object")
-    _add_bounds(s)
+    add_network_options(s)
+    add_bounds(s)
     s.set_defaults(run=run_equiv)
 
     s = subparsers.add_parser("to-icnn", help="convert a convex one-hidden-layer network to an ICNN",
@@ -179,7 +185,8 @@ def add_parsers(subparsers) -> None:
     s.add_argument("-o", "--output", metavar="OUT", required=True, help="where to write the ICNN (JSON)")
     s.add_argument("--cert", metavar="CERT.json", help="write the certificate of equality (claim equivalent)")
     s.add_argument("--json", action="store_true", help="print one JSON object")
-    _add_bounds(s)
+    add_network_options(s)
+    add_bounds(s)
     s.set_defaults(run=run_to_icnn)
 
     s = subparsers.add_parser("counterexample",
@@ -190,7 +197,8 @@ def add_parsers(subparsers) -> None:
                                           "written), 1 when not found within the budget.")
     s.add_argument("--arch", required=True, metavar="1,N1,N2,1", help="the widths, input and output 1")
     s.add_argument("--seed", type=int, default=0, help="random seed (default 0); the search is deterministic")
-    s.add_argument("--budget", type=float, default=60.0, metavar="SECONDS", help="time budget (default 60)")
+    s.add_argument("--budget", type=positive_seconds, default=60.0, metavar="SECONDS",
+                   help="time budget (default 60)")
     s.add_argument("--skips", choices=["none", "input", "all"], default="none",
                    help="connections of the searched networks: none (plain, default), input (the ICNN "
                         "connections: skips from the input), all (skips from every earlier layer)")

@@ -106,10 +106,8 @@ def _terminate_like_interrupt():
 
 
 def _usage_error():
-    try:  # cli.common holds what commands share (being introduced); cli.main re-exports it before that
-        from .common import UsageError
-    except ImportError:  # pragma: no cover - older layout
-        from .main import UsageError
+    from .common import UsageError  # what every command shares lives in cli.common
+
     return UsageError
 
 

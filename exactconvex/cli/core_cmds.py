@@ -1,0 +1,150 @@
+"""The commands ``info``, ``check`` and ``regions`` (contract: ``shared/spec/cli.md``).
+
+Index convention of every message: layers are numbered from 1 (layer 0 is the input x), a
+neuron by its 0-based index within its layer, outputs from 0 ("neuron 0 of layer 1",
+"output 0").
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from .common import (EXIT_NO, EXIT_YES, Progress, UsageError, add_bounds, add_network_options, bounds, check_outputs,
+                     limit_reached, load_network, witness_text, write_certificate, write_output)
+
+__all__ = ["add_parsers", "run_info", "run_check", "run_regions"]
+
+METHODS = ["auto", "icnn", "one-layer", "search", "regions"]
+
+
+def _activation_text(slope) -> str:
+    return "relu" if slope == 0 else f"leaky_relu:{slope}"
+
+
+def run_info(args) -> int:
+    """``exactconvex info NET``: the architecture (exit 0)."""
+    net = load_network(args.network, args)
+    skips = [{"into_layer": l, "from": k} for l, layer in enumerate(net.layers, 1) for k in layer.skip]
+    activations = [_activation_text(layer.slope) for layer in net.layers[:-1]]
+    info = {"input_dim": net.input_dim, "hidden_widths": net.hidden_widths, "outputs": net.num_outputs,
+            "depth": net.depth, "skips": skips, "activations": activations, "parameters": net.parameter_count(),
+            "icnn": net.is_icnn()}
+    if args.json:
+        print(json.dumps(info))
+        return EXIT_YES
+    print(f"input dimension: {net.input_dim}")
+    print(f"hidden widths:   {', '.join(map(str, net.hidden_widths)) or '(none: affine network)'}")
+    if any(a != "relu" for a in activations):
+        print("activations:     " + ", ".join(f"layer {l}: {a}" for l, a in enumerate(activations, 1)))
+    print(f"outputs:         {net.num_outputs}")
+    if skips:
+        print("skips:           " + ", ".join(f"{s['from']} -> {s['into_layer']}" for s in skips))
+    else:
+        print("skips:           none")
+    print(f"parameters:      {net.parameter_count()}")
+    print(f"ICNN structure:  {'yes' if net.is_icnn() else 'no'} "
+          "(all weights from hidden layers into later layers and the output are >= 0)")
+    return EXIT_YES
+
+
+def run_check(args) -> int:
+    """``exactconvex check NET``: exit 0 convex, 1 not convex (with an exact witness)."""
+    from ..decide import LimitReached, Undecided, check, witness_json
+    from ..network import network_to_dict
+
+    net = load_network(args.network, args)
+    check_outputs(args, [("--cert", args.cert)])
+    progress = Progress(not args.quiet)
+    t0 = time.perf_counter()
+    try:
+        verdict = check(net, method=args.method, certificate=args.cert is not None, progress=progress,
+                        **bounds(args))
+    except LimitReached as exc:
+        raise limit_reached(exc, progress, args, convex=None, method=args.method) from None
+    except Undecided as exc:
+        raise UsageError(f"no verdict: {exc}.") from None
+    finally:
+        progress.close()
+    seconds = time.perf_counter() - t0
+    report = {"convex": verdict.convex, "method": verdict.method, "regions": verdict.regions,
+              "seconds": round(seconds, 6), "facets": verdict.facets,
+              "outputs": [{"output": o.output, "convex": o.convex, "method": o.method,
+                           **({"witness": witness_json(o.witness)} if o.witness else {})}
+                          for o in verdict.outputs]}
+    if verdict.witness is not None:
+        report["witness"] = witness_json(verdict.witness)
+    if args.cert is not None:
+        report["certificate"] = write_certificate(verdict.certificate, args.cert, args, network_to_dict(net))
+    if args.json:
+        print(json.dumps(report))
+    else:
+        if verdict.convex:
+            print(f"convex on all of R^{net.input_dim} (method: {verdict.method}"
+                  + (f", {verdict.regions} regions" if verdict.regions is not None else "") + ")")
+        else:
+            print(f"NOT convex (method: {verdict.method})")
+            print("witness, checked by exact evaluation: " + witness_text(report["witness"]))
+        if args.cert is not None:
+            c = report["certificate"]
+            print(f"certificate: {c['path']} ({c['bytes']} bytes, verified against {args.network} "
+                  f"in {c['verify_seconds']:.3f} s)")
+    return EXIT_YES if verdict.convex else EXIT_NO
+
+
+def run_regions(args) -> int:
+    """``exactconvex regions NET``: the exact region graph of one output (exit 0)."""
+    from ..graph import LimitReached, min_bend, regions, to_graphml
+
+    net = load_network(args.network, args)
+    if not 0 <= args.output < net.num_outputs:
+        raise UsageError(f"--output {args.output} does not exist (the network has {net.num_outputs} outputs, "
+                         f"numbered from 0)")
+    check_outputs(args, [("--graphml", args.graphml)])
+    progress = Progress(not args.quiet)
+    try:
+        G = regions(net, args.output, progress=progress, **bounds(args))
+    except LimitReached as exc:
+        raise limit_reached(exc, progress, args, prefix="incomplete region graph") from None
+    finally:
+        progress.close()
+    mb = min_bend(G)
+    report = {"regions": G.number_of_nodes(), "facets": G.number_of_edges(),
+              "min_bend": None if mb is None else str(mb), "output": args.output,
+              "seconds": round(G.graph["seconds"], 6)}
+    if args.graphml:
+        report["graphml"] = write_output(args.graphml, lambda fh: to_graphml(G, fh), args, "--graphml")
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"{report['regions']} full-dimensional regions, {report['facets']} facets, "
+              f"smallest bend {report['min_bend']} (output {args.output})")
+    return EXIT_YES
+
+
+def add_parsers(sub) -> None:
+    """Register ``info``, ``check`` and ``regions`` on an argparse subparsers object."""
+    s = sub.add_parser("info", help="print the architecture of a network")
+    s.add_argument("network", metavar="NET")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    add_network_options(s)
+    s.set_defaults(run=run_info)
+
+    s = sub.add_parser("check", help="decide convexity exactly (exit 0 convex, 1 not convex)")
+    s.add_argument("network", metavar="NET")
+    s.add_argument("--cert", metavar="OUT.json",
+                   help="write a certificate of the verdict (verified against NET before it is written)")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--method", default="auto", choices=METHODS)
+    add_network_options(s)
+    add_bounds(s)
+    s.set_defaults(run=run_check)
+
+    s = sub.add_parser("regions", help="build the exact region adjacency graph")
+    s.add_argument("network", metavar="NET")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--graphml", metavar="OUT", help="write the graph as GraphML (exact values as strings)")
+    s.add_argument("--output", type=int, default=0, help="which output's pieces and bends (default 0, the first)")
+    add_network_options(s)
+    add_bounds(s)
+    s.set_defaults(run=run_regions)
