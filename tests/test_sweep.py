@@ -226,10 +226,11 @@ def test_missing_dask_is_a_clear_error(tmp_path, monkeypatch, capsys):
 
 
 class _KillsItsWorker(Network):
-    """A network whose ICNN test ends the process deciding it, as the system's OOM killer would."""
+    """A network that ends the worker process receiving it (its unpickling is ``os._exit(9)``), as the
+    system's out-of-memory killer would end a worker deciding a huge network."""
 
-    def is_icnn(self):
-        os._exit(9)
+    def __reduce__(self):
+        return os._exit, (9,)
 
 
 def test_a_worker_killed_by_one_network_costs_only_that_row(tmp_path):
