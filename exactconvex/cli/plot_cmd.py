@@ -56,6 +56,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     s.add_argument("--max-regions", type=int, metavar="N", help="stop (exit 2, nothing written) after N regions")
     s.add_argument("--timeout", type=float, metavar="S", help="stop (exit 2, nothing written) after S seconds")
     s.add_argument("--quiet", action="store_true", help="no progress report on stderr")
+    from .common import add_network_options
+
+    add_network_options(s)
     s.set_defaults(run=run)
     return s
 
@@ -71,13 +74,7 @@ def run(args) -> int:
     """Run ``exactconvex plot`` with parsed arguments; returns the exit code."""
     import stat
 
-    from ..network import load
-    from .main import UsageError  # the exception cli.main turns into exit 2
-
-    try:
-        from .main import Progress
-    except ImportError:  # the CLI's shared helpers may live in cli.common
-        from .common import Progress
+    from .common import Progress, UsageError, bounds, check_bounds, limit_reached, load_network
 
     out = args.out
     fmt = os.path.splitext(out)[1].lower().lstrip(".")
@@ -92,13 +89,10 @@ def run(args) -> int:
     folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
         raise UsageError(f"-o {out}: the folder {folder} does not exist.")
-    if args.max_regions is not None and args.max_regions < 1:
-        raise UsageError("--max-regions must be a positive integer.")
-    if args.timeout is not None and args.timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds.")
+    check_bounds(args)  # nan, inf, 0 and negative values refused
     if args.dpi < 10 or args.dpi > 2000:
         raise UsageError("--dpi must be between 10 and 2000.")
-    net = load(args.network)
+    net = load_network(args.network, args)  # counts toward --timeout; --state-dict-activation passed on
     if os.path.exists(out) and _same_file(out, args.network):
         raise UsageError(f"-o {out} is the network file itself; refusing to overwrite it with a picture.")
     if not 0 <= args.output < net.num_outputs:
@@ -143,10 +137,9 @@ def run(args) -> int:
 
     progress = Progress(not args.quiet)
     try:
-        drawing = region_drawing(drawn, window, args.output, progress=progress, max_regions=args.max_regions,
-                                 timeout=args.timeout)
+        drawing = region_drawing(drawn, window, args.output, progress=progress, **bounds(args))
     except LimitReached as exc:
-        raise _limit_reached(exc, progress, args, UsageError) from None
+        raise limit_reached(exc, progress, args, prefix="no picture") from None
     finally:
         progress.close()
     name = os.path.basename(args.network)
@@ -172,19 +165,6 @@ def run(args) -> int:
             print("most vertices lie in a much smaller part of the window; to see it: --window=" +
                   ",".join(report["focus_window"]))
     return 0  # exit 0: the picture was written
-
-
-def _limit_reached(exc, progress, args, UsageError) -> Exception:
-    """The exit-2 error for a bound that stopped the region graph (with --json, the CLI's
-    ``{"status": "limit", ...}`` object where the shared helpers provide it)."""
-    try:
-        from . import common
-
-        if common.UsageError is UsageError:
-            return common.limit_reached(exc, progress, args, prefix="no picture")
-    except (ImportError, AttributeError):
-        pass
-    return UsageError(f"no picture: {exc}. Raise the bound to go further.")
 
 
 def _sentence(exc: Exception) -> str:
