@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 from flint import fmpq
 
 from ..numbers import q_str, to_q
-from .geometry import RegionDrawing, region_drawing, to_float
+from .geometry import RegionDrawing, _decimal_exponent, _power_of_ten, region_drawing, to_float
 
 __all__ = ["plot_regions", "plot_drawing", "save_figure", "MatplotlibMissing", "FORMATS"]
 
@@ -48,7 +48,7 @@ def _figure_class():
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise MatplotlibMissing(_MISSING) from None
+        raise MatplotlibMissing(_MISSING, name="matplotlib") from None
     return Figure
 
 
@@ -59,9 +59,13 @@ def _short(v: fmpq) -> str:
     if len(text) <= 9:
         return text
     try:
-        return f"{to_float(v):.4g}"
+        f = to_float(v)
+        if f != 0 and abs(f) > 1e-300:
+            return f"{f:.4g}"
     except OverflowError:
-        return text[:6] + "..."
+        pass
+    k = _decimal_exponent(abs(v))  # beyond the float range: mantissa and exponent, computed exactly
+    return f"{to_float(v / _power_of_ten(k)):.4g}e{k}"
 
 
 def _point_text(p: Sequence) -> str:
@@ -90,7 +94,8 @@ class _Scale:
     def label(self, name: str) -> str:
         if self.identity:
             return name
-        return f"({name} - {_short(self.lo)}) / {_short(self.span)}"
+        shift = f"{name} - {_short(self.lo)}" if self.lo >= 0 else f"{name} + {_short(-self.lo)}"
+        return f"({shift}) / {_short(self.span)}"
 
 
 def _piece_colours(drawing: RegionDrawing) -> dict:
