@@ -241,3 +241,28 @@ def _with_run(parser, run):
 
     parser.parse_args = parse_args
     return parser
+
+
+def test_info_names_the_activations(tmp_path):
+    doc = copy.deepcopy(GOOD)
+    doc["layers"][0]["activation"] = {"leaky_relu": "1/2"}
+    path = tmp_path / "leaky.json"
+    path.write_text(json.dumps(doc))
+    r = run_cli("info", "--json", path)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["activations"] == ["leaky_relu:1/2"]
+    r = run_cli("info", path)
+    assert "layer 1: leaky_relu:1/2" in r.stdout
+    r = run_cli("info", "--json", SPEC_EXAMPLE)
+    assert json.loads(r.stdout)["activations"] == ["relu", "relu"]
+
+
+def test_messages_stay_short_whatever_the_input(tmp_path):
+    """No message carries a huge word whole, whichever reader produced it (a safety net in main)."""
+    doc = copy.deepcopy(GOOD)
+    doc["layers"][0]["k" * 1_000_000] = 1
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(doc))
+    r = run_cli("info", "--json", path)
+    assert r.returncode == 2 and len(r.stderr) < 400 and "1000000 characters" in r.stderr
+    assert len(json.loads(r.stdout)["error"]) < 400
