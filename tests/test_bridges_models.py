@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import warnings
 
-import pytest
 
 import exactconvex
 from exactconvex import from_torch, load

@@ -13,8 +13,8 @@ Every import is compared with the model's own forward pass (``graph.compare``); 
 network carries ``notes`` (what is not exact) and ``provenance`` (the comparison).
 
 >>> import exactconvex.bridges as bridges
->>> sorted(bridges.__all__)[:3]
-['from_state_dict', 'from_torch', 'read_onnx']
+>>> [name for name in bridges.__all__ if name.startswith(("from_", "save_", "to_"))]
+['from_onnx', 'from_state_dict', 'from_torch', 'save_onnx', 'to_torch']
 """
 
 from __future__ import annotations

@@ -590,10 +590,20 @@ def from_onnx(model, where: str = "the ONNX model") -> Network:
 
     Examples
     --------
-    >>> import onnx  # doctest: +SKIP
-    >>> net = from_onnx(onnx.load("model.onnx"))  # doctest: +SKIP
-    >>> net.notes, net.provenance["comparison"]["precision"]  # doctest: +SKIP
-    ([], 'float64')
+    >>> import onnx
+    >>> from onnx import TensorProto, helper, numpy_helper
+    >>> W = numpy_helper.from_array(__import__("numpy").array([[1.0, -1.0]]), "W")
+    >>> graph = helper.make_graph([helper.make_node("Gemm", ["x", "W"], ["z"], transB=1),
+    ...                            helper.make_node("LeakyRelu", ["z"], ["h"], alpha=0.5),
+    ...                            helper.make_node("Sub", ["h", "x1"], ["y"])], "g",
+    ...     [helper.make_tensor_value_info("x", TensorProto.DOUBLE, ["N", 2])],
+    ...     [helper.make_tensor_value_info("y", TensorProto.DOUBLE, ["N", 1])],
+    ...     [W, numpy_helper.from_array(__import__("numpy").array(1.0), "x1")])
+    >>> net = from_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8))
+    >>> net.widths, net.slopes, net.evaluate([1, 3])
+    ([2, 1, 1], [1/2], (-2,))
+    >>> net.provenance["comparison"]["precision"], net.provenance["comparison"]["points"]
+    ('float64', 112)
     """
     onnx = _onnx()
     if not isinstance(model, onnx.ModelProto):
@@ -648,9 +658,14 @@ def save_onnx(net: Network, path, dtype="float64", rounding=None) -> None:
 
     Examples
     --------
-    >>> from exactconvex import Network  # doctest: +SKIP
-    >>> net = Network.from_lists(1, [{"weight": [[1], [-1]]}, {"weight": [[1, 1]]}])  # doctest: +SKIP
-    >>> save_onnx(net, "abs.onnx"); read_onnx("abs.onnx") == net  # doctest: +SKIP
+    >>> import os, tempfile, onnx
+    >>> from exactconvex import Network
+    >>> net = Network.from_lists(1, [{"weight": [[1], [-1]], "slope": "1/4"}, {"weight": [[1, 1]]}])
+    >>> path = os.path.join(tempfile.mkdtemp(), "abs.onnx")
+    >>> save_onnx(net, path)
+    >>> [node.op_type for node in onnx.load(path).graph.node]
+    ['Gemm', 'PRelu', 'Gemm', 'Identity']
+    >>> read_onnx(path) == net
     True
     """
     onnx = _onnx()

@@ -67,7 +67,7 @@ import logging
 import operator
 import os
 import warnings
-from typing import Any, Mapping
+from typing import Mapping
 
 from flint import fmpq, fmpq_mat
 
@@ -197,8 +197,10 @@ class _ProgramReader:
     def unsupported(self, node, detail: str = ""):
         op = self.opname(node)
         mtype = self.module_type(node)
-        name = f"{mtype} (aten.{op})" if mtype and mtype.lower() != op.lower() else f"{op} (aten.{op})" \
-            if not mtype else f"{mtype}"
+        if mtype and mtype.lower() != op.lower():
+            name = f"{mtype} (aten.{op})"  # ReLU6 is aten.hardtanh: say both
+        else:
+            name = mtype or f"{op} (aten.{op})"
         extra = f" ({detail})" if detail else ""
         self.refuse(node, f"cannot read the operation {name}{extra}: it is not an affine map or a ReLU / "
                           f"LeakyReLU of values that depend on the input, so it has no exact (Leaky)ReLU "
@@ -756,10 +758,10 @@ def read_exported_program(ep, where: str = "the exported program") -> Network:
 
     Examples
     --------
-    >>> import torch  # doctest: +SKIP
+    >>> import torch
     >>> ep = torch.export.export(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(),
-    ...                                              torch.nn.Linear(3, 1)), (torch.zeros(1, 2),))  # doctest: +SKIP
-    >>> read_exported_program(ep).widths  # doctest: +SKIP
+    ...                                              torch.nn.Linear(3, 1)), (torch.zeros(1, 2),))
+    >>> read_exported_program(ep).widths
     [2, 3, 1]
     """
     torch = _torch()
@@ -839,11 +841,15 @@ def from_torch(model, example_input=None) -> Network:
 
     Examples
     --------
-    >>> import torch  # doctest: +SKIP
-    >>> model = torch.nn.Sequential(torch.nn.Linear(1, 2), torch.nn.LeakyReLU(0.5),
-    ...                             torch.nn.Linear(2, 1))  # doctest: +SKIP
-    >>> from_torch(model).slopes  # doctest: +SKIP
-    [1/2]
+    >>> import torch
+    >>> model = torch.nn.Sequential(torch.nn.Linear(1, 2), torch.nn.LeakyReLU(0.5), torch.nn.Linear(2, 1))
+    >>> net = from_torch(model)
+    >>> net.slopes, net.provenance["comparison"]["points"]
+    ([1/2], 112)
+    >>> from_torch(torch.nn.Sequential(torch.nn.Linear(1, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1)))
+    Traceback (most recent call last):
+        ...
+    exactconvex.network.formats.FormatError: Sequential: cannot read the operation Tanh: ... at module '1' (Tanh)...
     """
     torch = _torch()
     if isinstance(model, Mapping):
@@ -927,9 +933,9 @@ def from_state_dict(state: Mapping, activation, where: str = "state_dict") -> Ne
 
     Examples
     --------
-    >>> import torch  # doctest: +SKIP
-    >>> sd = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(3, 1)).state_dict()  # doctest: +SKIP
-    >>> from_state_dict(sd, "leaky_relu:1/2").slopes  # doctest: +SKIP
+    >>> import torch
+    >>> sd = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(3, 1)).state_dict()
+    >>> from_state_dict(sd, "leaky_relu:1/2").slopes
     [1/2]
     """
     torch = _torch()
@@ -1050,12 +1056,14 @@ def to_torch(net: Network, dtype=None, rounding=None):
 
     Examples
     --------
-    >>> from exactconvex import Network  # doctest: +SKIP
-    >>> net = Network.from_lists(1, [{"weight": [[1]], "slope": "1/2"},
-    ...                              {"weight": [[1]], "skip": {0: [[1]]}}])  # doctest: +SKIP
-    >>> model = to_torch(net)  # doctest: +SKIP
-    >>> model(torch.tensor([[-2.0]], dtype=torch.float64)).item()  # doctest: +SKIP
+    >>> import torch
+    >>> from exactconvex import Network
+    >>> net = Network.from_lists(1, [{"weight": [[1]], "slope": "1/2"}, {"weight": [[1]], "skip": {0: [[1]]}}])
+    >>> model = to_torch(net)
+    >>> model(torch.tensor([[-2.0]], dtype=torch.float64)).item()
     -3.0
+    >>> from_torch(model) == net
+    True
     """
     torch = _torch()
     precision = _dtype_name(torch, dtype)
