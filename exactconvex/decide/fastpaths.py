@@ -19,7 +19,7 @@ from flint import fmpq
 
 from ..graph import check_witness
 from ..network import Network
-from ..polyhedra import dot
+from ..polyhedra import dot, float_guess, floats_of
 
 __all__ = ["icnn_structure", "one_layer", "one_layer_groups", "hyperplane_groups", "search_violation"]
 
@@ -133,15 +133,13 @@ def _point_on_hyperplane_avoiding(w, c0, others) -> tuple:
 # ----- float search for a violation -----------------------------------------------------
 
 def _float_layers(net: Network):
-    import numpy as np
-
+    """The weights as floats, for guesses only (+-inf beyond the float range: the forward pass
+    then gives inf or nan, which proposes nothing)."""
     out = []
     for layer in net.layers:
-        W = np.array([[float(layer.weight[i, j]) for j in range(layer.weight.ncols())]
-                      for i in range(layer.width)])
-        b = np.array([float(layer.bias[i, 0]) for i in range(layer.width)])
-        S = {k: np.array([[float(s[i, j]) for j in range(s.ncols())] for i in range(s.nrows())])
-             for k, s in layer.skip.items()}
+        W = floats_of(layer.weight.entries()).reshape(layer.width, layer.weight.ncols())
+        b = floats_of(layer.bias.entries())
+        S = {k: floats_of(s.entries()).reshape(s.nrows(), s.ncols()) for k, s in layer.skip.items()}
         out.append((W, b, S))
     return out
 
@@ -151,7 +149,7 @@ def _float_forward(layers, X, slopes):
 
     h = [X]
     z = None
-    for l, (W, b, S) in enumerate(layers, start=1):
+    for l, (W, b, S) in enumerate(layers, start=1):  # under np.errstate(all="ignore") in the caller
         z = h[l - 1] @ W.T + b
         for k, s in S.items():
             z = z + h[k] @ s.T
@@ -166,7 +164,7 @@ def search_violation(net: Network, outputs: Sequence[int], *, lines: int = 64, s
 
     rng = np.random.default_rng(seed)
     layers = _float_layers(net)
-    slopes = [float(s) for s in net.slopes]
+    slopes = [float_guess(s) for s in net.slopes]
     d = net.input_dim
     found: dict[int, dict] = {}
     ts = np.linspace(-1.0, 1.0, 129)
@@ -178,14 +176,16 @@ def search_violation(net: Network, outputs: Sequence[int], *, lines: int = 64, s
             continue
         T = ts * scale
         X = p[None, :] + T[:, None] * u[None, :]
-        F = _float_forward(layers, X, slopes)
+        with np.errstate(all="ignore"):  # overflow gives inf or nan, which propose nothing
+            F = _float_forward(layers, X, slopes)
         for k in outputs:
             if k in found:
                 continue
             f = F[:, k]
-            second = f[:-2] - 2 * f[1:-1] + f[2:]
-            tol = 1e-9 * (np.abs(f[:-2]) + 2 * np.abs(f[1:-1]) + np.abs(f[2:]) + 1e-300)
-            idx = np.nonzero(second < -tol)[0]  # f(mid) > average of its neighbours: a concave kink
+            with np.errstate(all="ignore"):
+                second = f[:-2] - 2 * f[1:-1] + f[2:]
+                tol = 1e-9 * (np.abs(f[:-2]) + 2 * np.abs(f[1:-1]) + np.abs(f[2:]) + 1e-300)
+                idx = np.nonzero(second < -tol)[0]  # f(mid) > average of its neighbours: a concave kink
             for j in idx[:4]:
                 h = fmpq(int(round(scale * 1024)), 1024 * 64)
                 t_mid = fmpq(int(round(T[j + 1] * 1024)), 1024)

@@ -37,7 +37,7 @@ import numpy as np
 
 from ..polyhedra import (dot, facet_witness, farkas_certificate, farkas_guess, farkas_holds_many, farkas_on_support_many,
                          project_onto, q_from_float_nice, step_from_values, step_inside)
-from ..polyhedra.rows import Rows, floats_of, hyperplane_groups
+from ..polyhedra.rows import Rows, float_guess, floats_of, hyperplane_groups
 from ..polyhedra.polar import propose_facets, span_basis, supports_of_redundant
 
 
@@ -183,12 +183,14 @@ def _point_across(rows: Rows, p: tuple, outward: tuple) -> tuple | None:
 
 def _simpler_interior_point(rows: Rows, point: tuple) -> tuple | None:
     """``point`` or a point with small denominators near it, if one of them is strictly interior
-    (checked exactly), the simplest first; otherwise None."""
+    (checked exactly), the simplest first; otherwise None.  Coordinates beyond 10^15 (or beyond
+    the float range) are kept exact: only moderate floats are rounded."""
+    floats = [float_guess(v) for v in point]
     candidates = []
     for bits in (8, 20, 40):
         scale = 1 << bits
-        candidates.append(tuple(fmpq(int(round(float(v) * scale)), scale) if abs(float(v)) < 1e15 else v
-                                for v in point))
+        candidates.append(tuple(fmpq(int(round(f * scale)), scale) if abs(f) < 1e15 else v
+                                for v, f in zip(point, floats)))
     candidates.append(point)
     for bad, cand in zip(rows.not_positive(candidates), candidates):
         if not bad:
@@ -219,16 +221,14 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
     polar: list = []
     if m:
         first = [g[0] for g in groups]
-        F, z = rows.floats[first], np.append(floats_of(x0), 1.0)
-        with np.errstate(all="ignore"):
-            g0 = F @ z  # a guess; where cancellation may have spoilt it, the exact values instead
-            if not np.all(g0 > 1e-9 * (np.abs(F) @ np.abs(z))):
-                g0 = floats_of(rows.values([x0])[0])[first]
-        proposals = propose_facets(rows.floats[first, :-1], g0, basis, polar) or {}
+        A, g0 = _polar_inputs(rows, first, x0)
+        proposals = propose_facets(A, g0, basis, polar) or {}
         candidates = []
         for i, y in sorted(proposals.items()):
-            x = [xi + q_from_float_nice(yi) for xi, yi in zip(x0, y)]
-            candidates.append((i, project_onto(x, reps[i])))
+            offset = [q_from_float_nice(yi) for yi in y]
+            if None in offset:  # the guess overflowed: no proposal, the LPs below decide this one
+                continue
+            candidates.append((i, project_onto([xi + oi for xi, oi in zip(x0, offset)], reps[i])))
         if candidates:
             for bad, (i, p) in zip(rows.not_positive([p for _, p in candidates]), candidates):
                 # a facet point: every row vanishing or negative there is on the facet's own hyperplane
@@ -290,6 +290,24 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
             region.redundant.append((neurons[r], support, [v * ratio for v in lam] if ratio != 1 else lam,
                                      mu * ratio))
     return [(neurons[groups[i][0]], reps[i], witness[i], len(groups[i])) for i in facet_order]
+
+
+def _polar_inputs(rows: Rows, first: list[int], x0: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Float gradients A and values g0 > 0 at x0 of the rows ``first``, for the polar proposals
+    (only A / g0 matters there).  From the float rows when they are trustworthy, otherwise (entries
+    beyond the float range, large or small) from the exact ratios a_i / g_i(x0), which are in range
+    far more often than a_i and g_i themselves."""
+    if rows.trusted:
+        F, z = rows.floats[first], np.append(floats_of(x0), 1.0)
+        with np.errstate(all="ignore"):
+            g0 = F @ z  # a guess; where cancellation may have spoilt it, the exact values instead
+            if not np.all(g0 > 1e-9 * (np.abs(F) @ np.abs(z))):
+                g0 = floats_of(rows.values([x0])[0])[first]
+        return F[:, :-1], g0
+    values = rows.values([x0])[0]
+    d = rows.d
+    ratios = [v / values[i] for i in first for v in rows.row(i)[0]]
+    return floats_of(ratios).reshape(len(first), d), np.ones(len(first))
 
 
 def implied_certificates(region: Region) -> list[tuple[int, list, list, fmpq]]:
@@ -365,10 +383,18 @@ def explore(net: Network, *, max_regions: int | None = None, timeout: float | No
 
 def _input_facing_rows(net: Network) -> np.ndarray:
     """Rows of every weight applied to the input x inside hidden layers: their span contains every
-    constraint gradient, its orthogonal complement is the lineality space of the network."""
-    rows = [[float(W[i, j]) for j in range(net.input_dim)] for W in
-            [net.layers[0].weight] + [layer.skip[0] for layer in net.layers[:-1] if 0 in layer.skip]
-            for i in range(W.nrows())]
+    constraint gradient, its orthogonal complement is the lineality space of the network.
+
+    Floats for a guess (the polar proposals): each row is scaled by its largest entry (exactly)
+    before it becomes floats, so that weights beyond the float range, large or small, still give
+    entries in [-1, 1]; all-zero rows are left out."""
+    rows = []
+    for W in [net.layers[0].weight] + [layer.skip[0] for layer in net.layers[:-1] if 0 in layer.skip]:
+        for i in range(W.nrows()):
+            row = [W[i, j] for j in range(net.input_dim)]
+            top = max(abs(v) for v in row)
+            if top != 0:
+                rows.append([float_guess(v / top) for v in row])
     return np.array(rows) if rows else np.zeros((0, net.input_dim))
 
 

@@ -93,7 +93,12 @@ def propose_facets(A: np.ndarray, g0: np.ndarray, basis: np.ndarray, polar_out: 
     try:
         hull = ConvexHull(pts)
     except (QhullError, ValueError):
-        return None
+        # points over many orders of magnitude (weights of 10^30 and 10^-30 in one region) make
+        # the initial simplex look flat; a joggled hull still proposes, and every proposal is checked
+        try:
+            hull = ConvexHull(pts, qhull_options="QJ")
+        except (QhullError, ValueError):
+            return None
     if polar_out is not None:
         polar_out.append(Polar(pts, hull.equations, hull.simplices))
     scale = float(np.max(np.abs(pts))) or 1.0

@@ -23,6 +23,7 @@ from flint import fmpq, fmpq_mat
 
 from ..numbers import q_from_float
 from .lp import float_lp_free, lp_free
+from .rows import float_guess
 
 __all__ = ["Affine", "canonical_key", "facet_witness", "farkas_certificate", "farkas_guess", "farkas_on_support", "farkas_on_support_many", "farkas_holds_many", "step_inside", "step_from_values",
            "dot", "values_at", "strictly_inside", "project_onto", "q_from_float_nice"]
@@ -112,9 +113,19 @@ def _candidates(xs: Sequence[float]):
     yield [q_from_float(v) for v in xs]
 
 
-def q_from_float_nice(x: float) -> fmpq:
-    """A simple rational near a float guess (exactness comes later, from the checks)."""
-    return fmpq(int(round(x * 1048576)), 1048576) if abs(x) < 1e12 else q_from_float(x)
+def q_from_float_nice(x: float) -> fmpq | None:
+    """A simple rational near a float guess (exactness comes later, from the checks); None when
+    the guess is not a finite number (inf or nan: there is no guess)."""
+    import math
+
+    if not math.isfinite(x):
+        return None
+    if abs(x) >= 1e12:
+        return q_from_float(x)
+    # a multiple of 2^-20, or for |x| < 1 of 2^-20 times the power of two just above |x|
+    # (20 significant bits: offsets of 10^-30 do not round to 0)
+    bits = 20 if abs(x) >= 1 or x == 0 else 20 - math.frexp(x)[1]
+    return fmpq(int(round(math.ldexp(x, bits))), 2 ** bits)
 
 
 def project_onto(point, target: Affine) -> list[fmpq]:
@@ -151,20 +162,12 @@ def facet_witness(target: Affine, others: Sequence[Affine], hint: Sequence[fmpq]
             return p
     a_t, c_t = target
     d = len(a_t)
-    if not exact_only:
-        import math
-
-        norms = [math.sqrt(sum(float(v) ** 2 for v in a)) or 1.0 for a, _ in others]
-        res = float_lp_free([0.0] * d + [-1.0],
-                            A_ub=[[-float(v) / nm for v in a] + [1.0] for (a, _), nm in zip(others, norms)]
-                            + [[0.0] * d + [1.0]],
-                            b_ub=[float(c) / nm for (_, c), nm in zip(others, norms)] + [1.0],
-                            A_eq=[[float(v) for v in a_t] + [0.0]], b_eq=[-float(c_t)])
-        if res is not None and -res.fun > 1e-9:
-            for cand in _candidates(res.x[:d]):
-                p = _project(cand, target)
-                if strictly_inside(others, p):
-                    return p
+    res = None if exact_only else _float_facet_lp(target, others)
+    if res is not None:
+        for cand in _candidates(res.x[:d]):
+            p = _project(cand, target)
+            if strictly_inside(others, p):
+                return p
     # exact: maximise t subject to target = 0, g >= t for others, t <= 1
     res = lp_free([fmpq(0)] * d + [fmpq(-1)],
                   A_ub=[[-v for v in a] + [fmpq(1)] for a, _ in others] + [[fmpq(0)] * d + [fmpq(1)]],
@@ -173,6 +176,32 @@ def facet_witness(target: Affine, others: Sequence[Affine], hint: Sequence[fmpq]
     if res.status == "optimal" and res.x[d] > 0:
         return res.x[:d]
     return None
+
+
+def _float_facet_lp(target: Affine, others: Sequence[Affine]):
+    """The float guess of ``facet_witness``'s LP, or None when there is none: each row is scaled
+    exactly by its largest entry before it becomes floats (weights of 10^400 or 10^-400 stay in
+    range), and a system that still does not fit floats gives no guess."""
+    import math
+
+    a_t, c_t = target
+    d = len(a_t)
+
+    def scaled(a, c):
+        top = max((abs(v) for v in (*a, c)), default=fmpq(0))
+        if top == 0:
+            return [0.0] * d, 0.0
+        return [float_guess(v / top) for v in a], float_guess(c / top)
+
+    rows = [scaled(a, c) for a, c in others]
+    eq_a, eq_c = scaled(a_t, c_t)
+    norms = [math.sqrt(sum(v * v for v in a)) or 1.0 for a, _ in rows]
+    A_ub = [[-v / nm for v in a] + [1.0] for (a, _), nm in zip(rows, norms)] + [[0.0] * d + [1.0]]
+    b_ub = [c / nm for (_, c), nm in zip(rows, norms)] + [1.0]
+    if not all(math.isfinite(v) for row in A_ub for v in row) or not all(math.isfinite(v) for v in b_ub):
+        return None
+    res = float_lp_free([0.0] * d + [-1.0], A_ub=A_ub, b_ub=b_ub, A_eq=[eq_a + [0.0]], b_eq=[-eq_c])
+    return res if res is not None and -res.fun > 1e-9 else None
 
 
 def farkas_certificate(target: Affine, basis: Sequence[Affine]) -> tuple[list[fmpq], fmpq] | None:
@@ -211,17 +240,27 @@ def farkas_guess(target: Affine, basis: Sequence[Affine], at: Sequence[fmpq] | N
     a_t, c_t = target
     d, k = len(a_t), len(basis)
     at = list(at) if at is not None else [fmpq(0)] * d
+    from .rows import _trusted_floats, floats_of
+
     g_at = [dot(a, at) + c for a, c in basis]
+    columns = [list(a) + [g] for (a, _), g in zip(basis, g_at)] + [list(a_t) + [dot(a_t, at) + c_t]]
+    flat = [v for col in columns for v in col]
+    F = floats_of(flat).reshape(k + 1, d + 1)
+    if not _trusted_floats(F, flat):
+        # beyond the float range (overflow, or entries that underflow to 0): scale every column
+        # exactly by its largest entry first (a positive factor per multiplier does not change
+        # which multipliers are nonzero, which is all the guess is for)
+        F = np.array([[float_guess(v / top) for v in col] if (top := max(abs(v) for v in col)) != 0
+                      else [0.0] * (d + 1) for col in columns])
     M = np.zeros((d + 1, k + 1))
-    for i, (a, _) in enumerate(basis):
-        M[:d, i] = [float(v) for v in a]
-        M[d, i] = float(g_at[i])
+    M[:, :k] = F[:k].T
     M[d, k] = 1.0
-    rhs = np.array([float(v) for v in a_t] + [float(dot(a_t, at) + c_t)])
+    rhs = F[k]
     scale = np.maximum(np.abs(M).max(axis=1), 1e-300)
     try:
-        lam, _ = nnls(M / scale[:, None], rhs / scale)
-    except Exception:
+        with np.errstate(all="ignore"):
+            lam, _ = nnls(M / scale[:, None], rhs / scale)
+    except Exception:  # a guess only: any failure of the float solver means no guess
         return None
     top = float(np.max(lam)) if k else 0.0
     support = sorted((i for i in range(k) if lam[i] > 1e-12 * max(1.0, top)), key=lambda i: -lam[i])

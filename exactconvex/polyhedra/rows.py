@@ -16,7 +16,22 @@ from typing import Sequence
 import numpy as np
 from flint import fmpq, fmpq_mat, fmpz
 
-__all__ = ["Rows", "hyperplane_groups", "floats_of"]
+__all__ = ["Rows", "hyperplane_groups", "floats_of", "float_guess"]
+
+
+def float_guess(value) -> float:
+    """The float of an exact value, as a guess that never raises: +-inf beyond the float range,
+    0.0 (or a subnormal) below it.  Every float conversion of exact data goes through here or
+    ``floats_of``, and the callers treat a non-finite guess as "no guess" (exact work instead).
+
+    >>> from flint import fmpq
+    >>> float_guess(fmpq(3, 4)), float_guess(fmpq(-10**400)), float_guess(fmpq(1, 10**400))
+    (0.75, -inf, 0.0)
+    """
+    try:
+        return float(value)
+    except OverflowError:  # only ever too large: too small rounds to 0.0
+        return np.inf if value > 0 else -np.inf
 
 
 def floats_of(values: Sequence[fmpq]) -> np.ndarray:
@@ -24,13 +39,7 @@ def floats_of(values: Sequence[fmpq]) -> np.ndarray:
     try:
         return np.fromiter(map(float, values), float, len(values))
     except OverflowError:
-        out = []
-        for v in values:
-            try:
-                out.append(float(v))
-            except OverflowError:
-                out.append(np.inf if v > 0 else -np.inf)
-        return np.array(out, dtype=float)
+        return np.fromiter(map(float_guess, values), float, len(values))
 
 
 class Rows:
