@@ -140,6 +140,8 @@ def test_icnn():
     affine = net(2, [{"weight": [[-1, 3]], "bias": [4]}])
     valid(cert(affine, "convex", proofs=[{"output": 0, "method": "icnn"}]))
     valid(regions_cert(affine, [region([], ["0", "0"])]))
+    empty_group = regions_cert(affine, [{**region([], ["0", "0"]), "implied": [{"facets": [], "neurons": []}]}])
+    valid(empty_group)  # no hidden neuron at all: an empty group proves nothing and needs nothing
 
 
 def test_not_convex_witness():

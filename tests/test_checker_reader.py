@@ -33,7 +33,8 @@ ABS = net(1, [{"weight": [[1], [-1]]}, {"weight": [[1, 1]]}])
 @pytest.mark.parametrize("text, value", [
     (3, fmpq(3)), (-7, fmpq(-7)), ("3", fmpq(3)), ("-3/4", fmpq(-3, 4)), ("6/8", fmpq(3, 4)), ("007", fmpq(7)),
     ("-0", fmpq(0)), ("0.125", fmpq(1, 8)), ("1e-9", fmpq(1, 10**9)), ("-2.5E+3", fmpq(-2500)), ("2.50e1", fmpq(25)),
-    ("1e100000", fmpq(10**100000)), ("1e-0000003", fmpq(1, 1000)), ("3" * 5000, fmpq(fmpz("3" * 5000))),
+    ("1e100000", fmpq(10**100000)), ("1e-0000003", fmpq(1, 1000)),
+    ("1e" + "0" * 5000 + "2", fmpq(100)), ("-5e-" + "0" * 5000, fmpq(-5)), ("3" * 5000, fmpq(fmpz("3" * 5000))),
     ("1/" + "7" * 5000, fmpq(1, fmpz("7" * 5000))), ("0." + "0" * 4999 + "1", fmpq(1, 10**5000)),
 ])
 def test_numbers_read_exactly(text, value):
@@ -130,9 +131,15 @@ def test_size_cap(tmp_path, monkeypatch):
 
 
 def test_python_values_are_read_as_their_json_text():
+    cyclic: dict = {}
+    cyclic["self"] = cyclic
+    deep: list = []
+    for _ in range(100_000):
+        deep = [deep]
     assert json_document({"a": [1, "1/2", 0.25]}, "v") == {"a": [1, "1/2", "0.25"]}
     for bad, message in (({"a": fmpq(1, 2)}, "not JSON serializable"), ({"a": {1, 2}}, "not JSON serializable"),
-                         ({"a": float("nan")}, "not JSON compliant"), ({"a": float("inf")}, "not JSON compliant")):
+                         ({"a": float("nan")}, "not JSON compliant"), ({"a": float("inf")}, "not JSON compliant"),
+                         (cyclic, "Circular reference"), (deep, "recursion")):
         with pytest.raises(CertificateError, match=f"v is not a JSON document .*{message}"):
             json_document(bad, "v")
 

@@ -119,6 +119,8 @@ def trusted_lines() -> tuple[int, int]:
     return len(lines), sum(1 for line in lines if line.strip() and not line.strip().startswith("#"))
 
 
-def test_trusted_base_is_small():
+def test_trusted_base_is_small_and_counted_in_the_docs():
     total, code = trusted_lines()
     assert code < total < 1650, (total, code)  # before the checker had its own reader: 1769 lines, 1422 code
+    docs = " ".join((ROOT / "docs" / "certificate-format.md").read_text().split())
+    assert f"they are {total:,} lines, {code:,} of them neither blank nor comments" in docs, (total, code)

@@ -122,12 +122,15 @@ def parse_json_text(text: str, what: str) -> Any:
 def read_json_file(path: str | os.PathLike, what: str) -> Any:
     """Read and parse a JSON file: a regular file, UTF-8, at most MAX_FILE_BYTES bytes."""
     p = os.fspath(path)
-    try:
-        mode = os.stat(p).st_mode
-        if not stat.S_ISREG(mode):  # a FIFO would block, /dev/zero would never end
-            raise CertificateError(f"{what} {p} is not a regular file")
-        with open(p, "rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)
+    try:  # opened without blocking (a FIFO), then refused unless regular (a FIFO, /dev/zero, a folder)
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise CertificateError(f"{what} {p} is not a regular file")
+            with open(fd, "rb", closefd=False) as fh:
+                raw = fh.read(MAX_FILE_BYTES + 1)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise CertificateError(f"{what} {p} cannot be read ({exc.strerror or exc})") from None
     if len(raw) > MAX_FILE_BYTES:
@@ -147,7 +150,7 @@ def json_document(value: Any, what: str) -> Any:
     """
     try:
         text = json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:  # not JSON types, NaN, a cycle, too deep
         raise CertificateError(f"{what} is not a JSON document ({_reason(exc)})") from None
     return parse_json_text(text, what)
 
@@ -170,9 +173,10 @@ def _parse_number(text: str) -> fmpq | None:
     if not m:
         return None
     sign, whole, fraction, exponent = m.group(1), m.group(2), m.group(3) or "", m.group(4) or "0"
-    if len(exponent.lstrip("+-").lstrip("0")) > 6 or abs(int(exponent)) > MAX_EXPONENT:
+    magnitude = exponent.lstrip("+-").lstrip("0") or "0"
+    if len(magnitude) > 6 or int(magnitude) > MAX_EXPONENT:
         return None
-    e = int(exponent) - len(fraction)
+    e = (-int(magnitude) if exponent.startswith("-") else int(magnitude)) - len(fraction)
     digits = _integer(whole + fraction)
     value = fmpq(digits * fmpz(10) ** e) if e >= 0 else fmpq(digits, fmpz(10) ** -e)
     return -value if sign else value

@@ -437,7 +437,7 @@ def _check_implied_group(w: str, group: ImpliedGroup, maps: RegionMaps, facet_co
     for neuron in group.neurons:
         require(layout.position(neuron) is not None, f"{w}: the network has no {neuron}")
         positions.append(layout.position(neuron))
-    d1 = len(maps.constraints[0])
+    d1 = maps.matrix.ncols()  # d + 1
     columns = [F[f] for f in group.facets] + [(0,) * (d1 - 1) + (1,)]  # the last one: the constant 1
     M = fmpq_mat(d1, len(columns), [g[t] for t in range(d1) for g in columns])
     T = fmpq_mat(d1, len(positions), [maps.constraints[p][t] for t in range(d1) for p in positions])
