@@ -3,8 +3,9 @@
 Reading a model: ``torch.export``, not ``torch.fx.symbolic_trace``
 --------------------------------------------------------------------
 :func:`from_torch` captures the module with ``torch.export.export`` and reads the ATen graph
-of the program after ``run_decompositions({})`` (functionalization only, no decomposition).
-Why ``torch.export`` and not ``torch.fx.symbolic_trace``:
+of the program; a program with in-place operations is first functionalized
+(``run_decompositions({})``: no decomposition, in-place operations replaced by their functional
+forms).  Why ``torch.export`` and not ``torch.fx.symbolic_trace``:
 
 * **one reader for modules and files**: a ``.pt2`` file *is* an exported program, so modules
   and ``.pt2`` files go through the same graph reader and read to the same network;
@@ -19,9 +20,10 @@ Why ``torch.export`` and not ``torch.fx.symbolic_trace``:
   type, and the source line), so refusals name the module, e.g. ``module 'net.3' (Tanh)``.
 
 The price: export needs an example input.  When none is given, the input dimension d is
-found by running the module on the ``meta`` device (no computation, no side effects) with
-each candidate d (the ``in_features`` of its Linear layers, the ``num_features`` of its
-BatchNorm layers): exactly one must fit, otherwise pass ``example_input``.
+found by running the module on the ``meta`` device (no computation, no side effects; a copy on
+the CPU when the meta device cannot run it) with each candidate d (the ``in_features`` of its
+Linear layers, the ``num_features`` of its BatchNorm layers, the sizes of its 2-D parameters):
+exactly one must fit, otherwise pass ``example_input``.
 
 The graph is read in execution order (the order ``forward`` uses the modules, not the order
 they were registered in), see ``graph.py`` for how values become layers.  Supported:
@@ -83,7 +85,7 @@ __all__ = ["from_torch", "read_exported_program", "from_state_dict", "read_torch
 SAVE_WITH_GRAPH_HINT = (
     "save a model that carries its graph instead: "
     "torch.export.save(torch.export.export(model.eval(), (torch.zeros(1, d),)), 'model.pt2') or "
-    "torch.onnx.export(model.eval(), (torch.zeros(1, d),), 'model.onnx')")
+    "torch.onnx.export(model.eval(), (torch.zeros(1, d),), 'model.onnx', dynamo=False)")
 
 
 def _torch():
@@ -785,7 +787,8 @@ def read_exported_program(ep, where: str = "the exported program") -> Network:
 def _input_dim(torch, module) -> int:
     """d such that the module runs on (2, d) inputs, found on the meta device (see the module docstring)."""
     candidates = sorted({m.in_features for m in module.modules() if isinstance(m, torch.nn.Linear)} |
-                        {m.num_features for m in module.modules() if isinstance(m, torch.nn.BatchNorm1d)})
+                        {m.num_features for m in module.modules() if isinstance(m, torch.nn.BatchNorm1d)} |
+                        {n for p in module.parameters() if p.dim() == 2 for n in p.shape})
     if not candidates:
         raise FormatError(f"cannot tell the input dimension of {type(module).__name__} (it has no Linear layer): "
                           f"pass example_input=torch.zeros(1, d)")
