@@ -95,13 +95,13 @@ def network_from_dict(data: Any) -> Network:
     if not isinstance(data, dict):
         raise FormatError("the network must be a JSON object")
     if data.get("format") != FORMAT_NAME:
-        raise FormatError(f'field "format": expected "{FORMAT_NAME}", got {json.dumps(data.get("format"))}')
+        raise FormatError(f'field "format": expected "{FORMAT_NAME}", got {_short_json(data.get("format"))}')
     version = data.get("version")
     if isinstance(version, bool) or version != FORMAT_VERSION:
         raise FormatError(f'field "version": expected {FORMAT_VERSION}, got {json.dumps(version)}')
     unknown = set(data) - _TOP_KEYS
     if unknown:
-        raise FormatError(f"unknown top-level key(s): {', '.join(sorted(unknown))}")
+        raise FormatError(f"unknown top-level key(s): {', '.join(shorten(k) for k in sorted(unknown))}")
     d = data.get("input_dim")
     if isinstance(d, bool) or not isinstance(d, int) or d < 1:
         raise FormatError(f'field "input_dim": expected a positive integer, got {json.dumps(d)}')
@@ -116,7 +116,7 @@ def network_from_dict(data: Any) -> Network:
             raise FormatError(f"{where}: expected an object")
         unknown = set(L) - _LAYER_KEYS
         if unknown:
-            raise FormatError(f"{where}: unknown key(s): {', '.join(sorted(unknown))}")
+            raise FormatError(f"{where}: unknown key(s): {', '.join(shorten(k) for k in sorted(unknown))}")
         if "weight" not in L:
             raise FormatError(f'{where}: missing field "weight"')
         rows = L["weight"]
@@ -173,8 +173,10 @@ def _activation(value: Any, where: str, last: bool):
 
 
 def _short_json(value: Any) -> str:
-    text = json.dumps(value)
-    return text if len(text) <= 60 else text[:40] + f"... ({len(text)} characters)"
+    try:
+        return shorten(json.dumps(value))
+    except (TypeError, ValueError):  # not JSON data: say what it is
+        return type(value).__name__
 
 
 def _json_matrix(m: fmpq_mat) -> list:
