@@ -26,6 +26,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from flint import fmpq, fmpq_mat, fmpz
@@ -304,7 +305,7 @@ def _skips(layer: dict, where: str, l: int, n: int, widths: list[int]) -> tuple[
             raise CertificateError(f'{where}, "skip": source {short_text(key)} is out of range (allowed: {allowed})')
         k = int(key)
         out.append((k, _matrix(rows, f'{where}, "skip" from {k}', n, widths[k])))
-    return tuple(sorted(out, key=lambda entry: entry[0]))
+    return tuple(sorted(out, key=itemgetter(0)))
 
 
 def read_network(doc: Any, where: str) -> Network:
