@@ -373,7 +373,22 @@ class _ProgramReader:
             if op in _DROPOUT_OPS:
                 return self.op_dropout(node, args, kwargs)
             self.unsupported(node)
-        return handler(node, args, kwargs)
+        result = handler(node, args, kwargs)
+        if isinstance(result, Affine):
+            self.check_width(node, result)
+        return result
+
+    def check_width(self, node, value: Affine) -> None:
+        """The value read must have the shape the program records for this node (a misreading would
+        be caught by the comparison too, but here it is named where it happens)."""
+        shape = tuple(getattr(node.meta.get("val"), "shape", None) or ())
+        if not shape:
+            return
+        rank, width = (2, shape[1]) if len(shape) == 2 else (1, 1)
+        if len(shape) > 2 or value.rank != rank or (isinstance(width, int) and value.width != width):
+            raise FormatError(f"{self.where}: the value read at {self.place(node)} has {value.width} features "
+                              f"(rank {value.rank}), the program says shape {list(shape)}; this is a bug in "
+                              f"exactconvex's reader, please report it")
 
     def fold(self, node, args, kwargs):
         """An operation on constants only: computed by PyTorch, float tensors in float64."""
