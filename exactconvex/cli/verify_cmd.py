@@ -17,21 +17,8 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 
-EXIT_YES, EXIT_NO, EXIT_UNUSABLE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Arguments that cannot be used (exit 2)."""
-
-
-def say(text: str) -> None:
-    """One line on stderr; a closed stderr is ignored (it must not change the exit code)."""
-    try:
-        print(text, file=sys.stderr)
-    except (OSError, ValueError):
-        pass
+from .common import EXIT_NO, EXIT_UNUSABLE, EXIT_YES, UsageError, add_network_options, load_network, say
 
 __all__ = ["add_parser", "run", "MODEL_EXTENSIONS"]
 
@@ -56,6 +43,7 @@ def add_parser(subparsers):
     s.add_argument("--json", action="store_true",
                    help='print one JSON object {"valid", "claim", "reason", "regions", "facets"} '
                         '(or {"valid": null, "error"} when unreadable)')
+    add_network_options(s)
     s.set_defaults(run=run)
     return s
 
@@ -64,9 +52,9 @@ def _network_argument(path: str, args):
     """What the checker gets for ``--network path``: the path of a JSON file, else its JSON document."""
     if os.path.splitext(path)[1].lower() not in MODEL_EXTENSIONS:
         return path
-    from ..network import load, network_to_dict
+    from ..network import network_to_dict
 
-    return network_to_dict(load(path))
+    return network_to_dict(load_network(path, args))
 
 
 def _verify(args):
