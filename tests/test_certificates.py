@@ -178,8 +178,6 @@ def test_mutated_certificates_are_never_accepted_for_a_false_claim(doc, seed, fo
     _mutation_round(doc, seed, force_regions)
 
 
-@pytest.mark.xfail(strict=False, reason="temporary: LeakyReLU in the region graph, fast paths and checker is in "
-                                        "progress (issue 12)")
 @settings(max_examples=scaled(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(network_documents(d_range=(1, 2), depth_range=(2, 3), width_range=(1, 3), outputs=(1, 2), slopes=slopes()),
        st.integers(0, 2**32), st.booleans())

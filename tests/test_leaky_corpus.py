@@ -151,15 +151,8 @@ def _id(case):
     return f"{name}[{','.join(map(str, ss)) or 'affine'}]"
 
 
-# Until the region graph, the fast paths and the checker handle slopes (being added for issue 12),
-# networks with a nonzero slope are expected to fail; this marker goes as soon as they pass.
-LEAKY_PENDING = pytest.mark.xfail(strict=False, reason="LeakyReLU in the region graph, fast paths and checker: "
-                                                       "in progress (issue 12)")
-
-
 def _param(case):
-    leaky = any(s != 0 for s in case[1])
-    return pytest.param(case, id=_id(case), marks=[LEAKY_PENDING] if leaky else [])
+    return pytest.param(case, id=_id(case))
 
 
 def test_the_corpus_is_complete():
@@ -195,8 +188,7 @@ TAMPER_BASES = [("icnn-skips", F(1, 2)), ("convex-not-icnn", F(1, 100)), ("abs",
                 ("max", F(1, 2)), ("ramp", F(1)), ("tiny-bend-2l", F(1, 2)), ("spec_example.json", F(1, 2))]
 
 
-@pytest.mark.parametrize("name, s", [pytest.param(n, s, id=f"{n}[{s}]", marks=[LEAKY_PENDING])
-                                     for n, s in TAMPER_BASES])
+@pytest.mark.parametrize("name, s", [pytest.param(n, s, id=f"{n}[{s}]") for n, s in TAMPER_BASES])
 def test_tampering_with_a_slope_is_caught(name, s):
     network = with_slopes(CORPUS[name], (s,) * _hidden(CORPUS[name]))
     net = network_from_dict(network)
@@ -242,7 +234,6 @@ def _claim_holds(cert: dict, rng: random.Random):
 
 # ----- random LeakyReLU networks ----------------------------------------------------------
 
-@LEAKY_PENDING
 @settings(max_examples=scaled(60), **SETTINGS)
 @given(network_documents(d_range=(1, 3), depth_range=(2, 4), width_range=(1, 3), outputs=(1, 2),
                          values=st.one_of(small_integers(), st.sampled_from([F(1, 2), F(-1, 3)])), slopes=slopes()),
