@@ -212,3 +212,15 @@ def test_leaky_model_onnx_cli_exit_1_with_exact_witness(torch, onnx, tmp_path):
     r = run_cli("check", "--json", path)
     assert r.returncode == 1, r.stderr
     assert_witness_violates_convexity(json.loads(r.stdout)["witness"], leaky_by_hand)
+
+
+def test_constant_subgraphs_are_computed(onnx, tmp_path):
+    from onnx import helper
+
+    # the weight is A^T computed in the graph by a Gemm with transA on constants (folded, exact)
+    nodes = [helper.make_node("Gemm", ["A", "I3"], ["At"], name="transpose_by_gemm", transA=1),
+             helper.make_node("MatMul", ["x3", "At"], ["y"], name="use")]
+    model = make_model(onnx, nodes, {"A": A, "I3": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}, 2, 3)
+    model.graph.input[0].name = "x3"
+    net = load(write(onnx, model, tmp_path / "fold.onnx"))
+    assert net == Network.from_lists(2, [{"weight": A}])  # x @ A^T: the weight of the layer is A

@@ -431,3 +431,23 @@ def test_float32_weights_are_read_as_their_exact_values(torch):
     tenth32 = Fraction(float(torch.tensor(0.1, dtype=torch.float32)))
     assert tenth32 == Fraction(13421773, 134217728)
     assert to_fraction(net.layers[0].weight[0, 0]) == tenth32 and to_fraction(net.layers[0].bias[0, 0]) == -tenth32
+
+
+def test_a_model_that_runs_only_in_float32_is_compared_in_float32(torch):
+    nn = torch.nn
+
+    class Float32Only(nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(11)
+            self.a, self.b = nn.Linear(3, 5), nn.Linear(5, 2)
+
+        def forward(self, x):
+            if x.dtype != torch.float32:  # static in the graph, but a float64 copy cannot run
+                raise TypeError("float32 inputs only")
+            return self.b(torch.relu(self.a(x)))
+
+    net = from_torch(Float32Only())
+    comparison = net.provenance["comparison"]
+    assert comparison["precision"] == "float32" and comparison["relative_tolerance"] >= 1e-4
+    assert net == from_torch(nn.Sequential(Float32Only().a, nn.ReLU(), Float32Only().b))
