@@ -109,10 +109,14 @@ def assert_every_region_once(net: Network, output: int = 0):
     assert len(drawing.facets) == G.number_of_edges() == drawing.region_facets
     for f in drawing.facets:
         assert G.edges[f.regions]["bend"] == f.bend
-    # the window holds every vertex of the region complex strictly inside
+    # the window holds every vertex of the region complex strictly inside, and those are exactly the
+    # polygon corners inside the window (found independently, by clipping)
     w = drawing.window
     for v in drawing.vertices:
         assert w[0] < v[0] < w[1] and w[2] < v[1] < w[3]
+    if net.input_dim == 2:
+        corners = {v for c in drawing.cells for v in c.vertices if w[0] < v[0] < w[1] and w[2] < v[1] < w[3]}
+        assert corners == set(drawing.vertices)
     concave = [e for e in G.edges if G.edges[e]["bend"] < 0]
     assert drawing.concave_facets == len(concave)
     if concave:
@@ -212,6 +216,18 @@ def test_random_leaky_networks_and_outputs(net, data):
 def test_random_windows(net, x0, y0, width, height):
     window = (x0, x0 + width, y0, y0 + height)
     assert_exact_picture(net, window)
+
+
+@settings(max_examples=scaled(15))
+@given(networks(d_range=2, depth_range=(2, 3), width_range=(1, 4), values=small_integers()))
+def test_vertices_by_angle_order_are_all_pairwise_corners(net):
+    from exactconvex.graph import explore
+    from exactconvex.plot.geometry import _region_halfplanes, _region_vertices, _region_vertices_by_pairs
+
+    for net in (net, *NAMED.values()):
+        for region in explore(net).regions:
+            hs = _region_halfplanes(region)
+            assert sorted(_region_vertices(hs)) == sorted(_region_vertices_by_pairs(hs))
 
 
 # ----- d = 1 -------------------------------------------------------------------------------------

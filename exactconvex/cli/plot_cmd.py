@@ -136,12 +136,20 @@ def run(args) -> int:
         raise UsageError(_sentence(exc)) from None
 
     progress = Progress(not args.quiet)
+    geometry = Progress(not args.quiet, what="exact polygons")
+
+    def geometry_progress(done: int, steps: int) -> None:
+        progress.close()  # the region graph is complete: end its line (once) before this one
+        geometry(done, steps)
+
     try:
-        drawing = region_drawing(drawn, window, args.output, progress=progress, **bounds(args))
+        drawing = region_drawing(drawn, window, args.output, progress=progress,
+                                 geometry_progress=geometry_progress, **bounds(args))
     except LimitReached as exc:
         raise limit_reached(exc, progress, args, prefix="no picture") from None
     finally:
         progress.close()
+        geometry.close()
     name = os.path.basename(args.network)
     fig = plot_drawing(drawing, surface=args.surface, name=name,
                        plane_text=_plane_text(*plane) if plane is not None else None,

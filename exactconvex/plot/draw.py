@@ -124,12 +124,16 @@ def _piece_colours(drawing: RegionDrawing) -> dict:
 def _legend_handles(drawing: RegionDrawing, d: int, surface: bool = False) -> list:
     from matplotlib.lines import Line2D
 
-    counts = {k: sum(1 for f in drawing.facets if f.kind == k) for k in ("convex", "concave", "flat")}
+    n = {k: sum(1 for f in drawing.facets if f.kind == k) for k in ("convex", "concave", "flat")}
+    where = " in the window" if len(drawing.facets) < drawing.region_facets else ""
+    counts = {k: f"{v}{where}" for k, v in n.items()}
     what = "facets" if d == 2 else "kinks"
     handles = []
     if d == 2:
-        handles.append(Line2D([], [], color=CONVEX_COLOUR, lw=1.2, label=f"convex {what}, bend > 0 ({counts['convex']})"))
-        handles.append(Line2D([], [], color=CONCAVE_COLOUR, lw=3, label=f"concave {what}, bend < 0 ({counts['concave']})"))
+        handles.append(Line2D([], [], color=CONVEX_COLOUR, lw=1.2,
+                              label=f"convex {what}, bend > 0 ({counts['convex']})"))
+        handles.append(Line2D([], [], color=CONCAVE_COLOUR, lw=3,
+                              label=f"concave {what}, bend < 0 ({counts['concave']})"))
         if not surface:  # a surface has no crease there, so nothing is drawn
             handles.append(Line2D([], [], color=FLAT_COLOUR, lw=0.8, ls=":",
                                   label=f"no bend, bend = 0 ({counts['flat']})"))
@@ -138,7 +142,7 @@ def _legend_handles(drawing: RegionDrawing, d: int, surface: bool = False) -> li
                               label=f"convex kink, bend > 0 ({counts['convex']})"))
         handles.append(Line2D([], [], color=CONCAVE_COLOUR, marker="o", ls="none", ms=10,
                               label=f"concave kink, bend < 0 ({counts['concave']})"))
-        if counts["flat"]:
+        if n["flat"]:
             handles.append(Line2D([], [], color=FLAT_COLOUR, marker="|", ls="none", ms=8,
                                   label=f"no bend, bend = 0 ({counts['flat']})"))
     if drawing.witness is not None:
@@ -323,7 +327,8 @@ def _plane_text(p, u, v) -> str:
 
 def plot_regions(net, ax=None, output: int = 0, window=None, *, surface: bool = False, plane=None,
                  title: str | None = None, name: str | None = None,
-                 progress: Callable[[int, int], None] | None = None, max_regions: int | None = None,
+                 progress: Callable[[int, int], None] | None = None,
+                 geometry_progress: Callable[[int, int], None] | None = None, max_regions: int | None = None,
                  timeout: float | None = None, legend: bool = True):
     """A picture of the exact linear regions of ``net``, as a matplotlib Figure.
 
@@ -348,6 +353,8 @@ def plot_regions(net, ax=None, output: int = 0, window=None, *, surface: bool = 
     title, name : the whole title, or a name (file name) to begin the default title with.
     progress : callable(done, found), optional
         Called while the region graph is built (as ``explore(..., progress=...)``).
+    geometry_progress : callable(done, total), optional
+        Called while the exact polygons and facets are computed (``region_drawing``).
     max_regions, timeout : optional bounds on the region graph (``LimitReached``).
 
     Examples
@@ -374,7 +381,8 @@ def plot_regions(net, ax=None, output: int = 0, window=None, *, surface: bool = 
     elif net.input_dim > 2:
         raise ValueError(f"the network has input dimension {net.input_dim}: pictures are of d = 1 or 2; "
                          "give a plane through R^d, plane=(p, u, v), to draw f on it")
-    drawing = region_drawing(net, window, output, progress=progress, max_regions=max_regions, timeout=timeout)
+    drawing = region_drawing(net, window, output, progress=progress, max_regions=max_regions, timeout=timeout,
+                             geometry_progress=geometry_progress)
     return plot_drawing(drawing, ax, surface=surface, title=title, name=name, plane_text=plane_text,
                         axis_names=axis_names, legend=legend)
 

@@ -123,7 +123,9 @@ class RegionDrawing:
 # ----- exact plane geometry -------------------------------------------------------------------
 
 def _value(h: HalfPlane, p: Point) -> fmpq:
-    return sum((a * x for a, x in zip(h[:-1], p)), fmpq(0)) + h[-1]
+    if len(p) == 2:  # the hot path of every picture of a plane
+        return h[0] * p[0] + h[1] * p[1] + h[2]
+    return h[0] * p[0] + h[1]
 
 
 def polygon_area(vertices: Sequence[Point]) -> fmpq:
@@ -202,7 +204,10 @@ def _region_halfplanes(region) -> list:
     out = []
     for f in region.facets:
         o, p = f.outward, f.point
-        out.append(tuple(-v for v in o) + (sum((v * x for v, x in zip(o, p)), fmpq(0)),))
+        if len(o) == 2:
+            out.append((-o[0], -o[1], o[0] * p[0] + o[1] * p[1]))
+        else:
+            out.append((-o[0], o[0] * p[0]))
     return out
 
 
@@ -210,8 +215,9 @@ def _line_interval(halfplanes: list, q: Point, direction: Point):
     """The exact interval of t with q + t*direction in every half-plane: (lo, hi), None meaning
     unbounded on that side; False when empty."""
     lo = hi = None
+    two = len(q) == 2
     for h in halfplanes:
-        slope = sum((a * v for a, v in zip(h[:-1], direction)), fmpq(0))
+        slope = h[0] * direction[0] + h[1] * direction[1] if two else h[0] * direction[0]
         at_q = _value(h, q)
         if slope == 0:
             if at_q < 0:
@@ -227,21 +233,66 @@ def _line_interval(halfplanes: list, q: Point, direction: Point):
     return lo, hi
 
 
+def _corner(h: HalfPlane, k: HalfPlane):
+    """The point where the lines of h and k meet, or None when they are parallel."""
+    a0, a1, c = h
+    b0, b1, e = k
+    det = a0 * b1 - a1 * b0
+    if det == 0:
+        return None
+    return (-c * b1 + e * a1) / det, (-a0 * e + b0 * c) / det
+
+
+def _angle_order(u: HalfPlane, v: HalfPlane) -> int:
+    """Compare the directions of two normals counter-clockwise from the positive x1 axis (exact)."""
+    hu = 0 if u[1] > 0 or (u[1] == 0 and u[0] > 0) else 1
+    hv = 0 if v[1] > 0 or (v[1] == 0 and v[0] > 0) else 1
+    if hu != hv:
+        return hu - hv
+    cross = u[0] * v[1] - u[1] * v[0]
+    return -1 if cross > 0 else 1 if cross < 0 else 0
+
+
+def _region_vertices(hs: list) -> list:
+    """The vertices of one region (the intersection of its facet half-planes, none redundant).
+
+    Walking its boundary counter-clockwise, the facets' normals turn counter-clockwise, and two
+    consecutive facets meet at a vertex exactly when the turn between them is less than a half
+    turn; so the facets sorted by the angle of their normals give the vertices in O(F log F).
+    Each candidate is checked against every half-plane; should one fail (it cannot when no
+    facet is redundant), every pair of facet lines is tried instead.
+    """
+    from functools import cmp_to_key
+
+    if len(hs) < 2:
+        return []
+    ordered = sorted(hs, key=cmp_to_key(_angle_order))
+    out = []
+    for i, h in enumerate(ordered):
+        k = ordered[(i + 1) % len(ordered)]
+        if h[0] * k[1] - h[1] * k[0] > 0:  # less than a half turn from h to k
+            p = _corner(h, k)
+            if not all(_value(g, p) >= 0 for g in hs):
+                return _region_vertices_by_pairs(hs)
+            out.append(p)
+    return out
+
+
+def _region_vertices_by_pairs(hs: list) -> list:
+    out = []
+    for i in range(len(hs)):
+        for j in range(i + 1, len(hs)):
+            p = _corner(hs[i], hs[j])
+            if p is not None and p not in out and all(_value(g, p) >= 0 for g in hs):
+                out.append(p)
+    return out
+
+
 def _complex_vertices(halfplanes_of: list) -> list:
-    """Every vertex of every region: intersections of two facet lines of a region that satisfy
-    all of its half-planes (exact, sorted, without repeats)."""
+    """Every vertex of every region (exact, sorted, without repeats)."""
     found = set()
     for hs in halfplanes_of:
-        for i in range(len(hs)):
-            a0, a1, c = hs[i]
-            for j in range(i + 1, len(hs)):
-                b0, b1, e = hs[j]
-                det = a0 * b1 - a1 * b0
-                if det == 0:
-                    continue
-                p = ((-c * b1 + e * a1) / det, (-a0 * e + b0 * c) / det)
-                if p not in found and all(_value(h, p) >= 0 for h in hs):
-                    found.add(p)
+        found.update(_region_vertices(hs))
     return sorted(found)
 
 
@@ -339,8 +390,8 @@ def _facet_pairs(arrangement) -> list:
 
 
 def region_drawing(net, window=None, output: int = 0, *, progress: Callable[[int, int], None] | None = None,
-                   max_regions: int | None = None, timeout: float | None = None,
-                   arrangement=None) -> RegionDrawing:
+                   max_regions: int | None = None, timeout: float | None = None, arrangement=None,
+                   geometry_progress: Callable[[int, int], None] | None = None) -> RegionDrawing:
     """The exact regions, facets and witness of a network with input dimension 1 or 2.
 
     Parameters
@@ -355,6 +406,8 @@ def region_drawing(net, window=None, output: int = 0, *, progress: Callable[[int
         Passed to ``explore``, called as regions are processed.
     max_regions, timeout : optional bounds, as in ``exactconvex.regions`` (``LimitReached``).
     arrangement : an ``explore(net)`` result to reuse, optional.
+    geometry_progress : callable(done, total), optional
+        Called during the exact geometry after the region graph (regions, then facets, are the steps).
 
     Examples
     --------
@@ -377,6 +430,12 @@ def region_drawing(net, window=None, output: int = 0, *, progress: Callable[[int
     arr = arrangement if arrangement is not None else explore(net, max_regions=max_regions, timeout=timeout,
                                                              progress=progress)
     regs = arr.regions
+    steps = 2 * len(regs)  # polygons, then facets (about as many as regions in the plane)
+
+    def tick(done: int) -> None:
+        if geometry_progress is not None and (done % 64 == 0 or done == steps):
+            geometry_progress(done, steps)
+
     halfplanes_of = [_region_halfplanes(r) for r in regs]
     vertices = _complex_vertices(halfplanes_of) if d == 2 else []
     pairs = _facet_pairs(arr)
@@ -387,7 +446,8 @@ def region_drawing(net, window=None, output: int = 0, *, progress: Callable[[int
 
     pieces: dict = {}
     cells = []
-    for r, hs in zip(regs, halfplanes_of):
+    for i, (r, hs) in enumerate(zip(regs, halfplanes_of)):
+        tick(i)
         key = (r.output_gradient(output), r.output_offset(output))
         piece = pieces.setdefault(key, len(pieces))
         if d == 2:
@@ -410,7 +470,8 @@ def region_drawing(net, window=None, output: int = 0, *, progress: Callable[[int
 
     facets = []
     concave_all = 0
-    for a, b, q in pairs:
+    for i, (a, b, q) in enumerate(pairs):
+        tick(len(regs) + i * len(regs) // max(len(pairs), 1))
         ra, rb = regs[a], regs[b]
         normal = edge_normal(net, ra, rb, switching_neurons(ra, rb))
         bd = bend(ra, rb, normal, output)
@@ -428,6 +489,7 @@ def region_drawing(net, window=None, output: int = 0, *, progress: Callable[[int
 
     witness = _witness(net, regs, halfplanes_of, bounds, facets, pairs, output, d,
                        check_witness, violation_witness, edge_normal, switching_neurons, bend) if concave_all else None
+    tick(steps)
     affine = {r.id: (r.output_gradient(output), r.output_offset(output)) for r in regs}
     return RegionDrawing(network=net, output=output, window=window, cells=cells, facets=facets, regions=len(regs),
                          region_facets=len(pairs), concave_facets=concave_all, vertices=vertices, affine=affine,
