@@ -38,7 +38,7 @@ import json
 import random
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Iterable, Optional, Sequence, Union
+from typing import Iterable, Optional, Sequence
 
 __all__ = ["to_fraction", "OracleNet", "parse_network", "parse_network_text", "evaluate", "PiecewiseAffine",
            "restrict", "restriction", "slope_changes", "convex_on_line", "line_violation", "oracle_verdict",
