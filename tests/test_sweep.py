@@ -22,6 +22,7 @@ import pytest
 from flint import fmpq
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from exactconvex import Network
 from exactconvex.checker import verify
@@ -170,6 +171,17 @@ def test_generators_torch_init_icnn_pairing_and_integers(torch):
     values = {int(v) for layer in ints.layers for v in (*layer.weight.entries(), *layer.bias.entries())}
     assert values <= set(range(-2, 3)) and len(values) >= 4
     assert torch_network(np.random.default_rng(0), 2, [3]) != int_network(np.random.default_rng(0), 2, [3])
+
+
+@settings(max_examples=scaled(60))
+@given(hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=2, max_side=5),
+                  elements=st.floats(width=32, allow_nan=False, allow_infinity=False)))
+def test_float32_arrays_are_read_exactly(values):
+    from exactconvex.sweep.generate import _float32_matrix
+
+    m = _float32_matrix(values)
+    assert m.entries() == [fmpq(*float(v).as_integer_ratio()) for v in values.ravel()]
+    assert (m.nrows(), m.ncols()) == (values.shape[0], 1 if values.ndim == 1 else values.shape[1])
 
 
 def test_clopper_pearson_matches_scipy():
