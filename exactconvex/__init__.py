@@ -34,6 +34,10 @@ _LAZY = {
     "conditions_for_architecture": ("exactconvex.pathlifting", "conditions_for_architecture"),
     "equivalent": ("exactconvex.icnn", "equivalent"),
     "to_icnn": ("exactconvex.icnn", "to_icnn"),
+    "save_onnx": ("exactconvex.bridges", "save_onnx"),
+    "from_state_dict": ("exactconvex.bridges", "from_state_dict"),
+    "plot_regions": ("exactconvex.plot", "plot_regions"),
+    "sweep": ("exactconvex.sweep", "sweep"),
 }
 
 __all__ = list(_LAZY)

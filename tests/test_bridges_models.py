@@ -106,3 +106,20 @@ def test_feed_forward_net_with_residuals_through_every_door(torch, onnx, tmp_pat
     W3, S31 = net.layers[2].weight, net.layers[2].skip[1]
     assert W3 == S31
     assert net.provenance["comparison"]["max_difference_over_tolerance"] <= 1
+
+
+def test_info_and_check_say_how_the_model_was_imported(torch, tmp_path, cli):
+    # the verdict is about the exact network read from the model: the CLI says how it compares
+    # with the model's forward pass and where it is not the model itself (BatchNorm's scale)
+    import json
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3), torch.nn.ReLU(),
+                                torch.nn.Linear(3, 1)).eval()
+    path = tmp_path / "bn.pt2"
+    torch.export.save(torch.export.export(model, (torch.randn(4, 2),)), str(path))
+    info = cli("info", str(path), "--json")
+    data = json.loads(info.stdout)
+    assert info.returncode == 0 and "BatchNorm" in data["notes"][0]
+    assert data["provenance"]["comparison"]["points"] >= 64
+    text = cli("check", str(path))
+    assert "note:" in text.stdout and "BatchNorm" in text.stdout and "compared with the model" in text.stdout

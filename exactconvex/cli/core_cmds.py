@@ -22,6 +22,28 @@ def _activation_text(slope) -> str:
     return "relu" if slope == 0 else f"leaky_relu:{slope}"
 
 
+def _import_report(net) -> dict:
+    """What the door said about an imported model: the comparison with its forward pass and
+    every place where the exact network is not the model itself (e.g. BatchNorm's scale)."""
+    report = {}
+    provenance = getattr(net, "provenance", None)
+    if provenance:
+        report["provenance"] = provenance
+    notes = getattr(net, "notes", None)
+    if notes:
+        report["notes"] = list(notes)
+    return report
+
+
+def _print_import_report(net) -> None:
+    report = _import_report(net)
+    if "provenance" in report:
+        print(f"imported from:   {report['provenance'].get('source', '?')}; "
+              f"{report['provenance'].get('comparison_note', '')}".rstrip("; "))
+    for note in report.get("notes", []):
+        print(f"note:            {note}")
+
+
 def run_info(args) -> int:
     """``exactconvex info NET``: the architecture (exit 0)."""
     net = load_network(args.network, args)
@@ -29,7 +51,7 @@ def run_info(args) -> int:
     activations = [_activation_text(layer.slope) for layer in net.layers[:-1]]
     info = {"input_dim": net.input_dim, "hidden_widths": net.hidden_widths, "outputs": net.num_outputs,
             "depth": net.depth, "skips": skips, "activations": activations, "parameters": net.parameter_count(),
-            "icnn": net.is_icnn()}
+            "icnn": net.is_icnn(), **_import_report(net)}
     if args.json:
         print(json.dumps(info))
         return EXIT_YES
@@ -45,6 +67,7 @@ def run_info(args) -> int:
     print(f"parameters:      {net.parameter_count()}")
     print(f"ICNN structure:  {'yes' if net.is_icnn() else 'no'} "
           "(all weights from hidden layers into later layers and the output are >= 0)")
+    _print_import_report(net)
     return EXIT_YES
 
 
@@ -71,7 +94,7 @@ def run_check(args) -> int:
               "seconds": round(seconds, 6), "facets": verdict.facets,
               "outputs": [{"output": o.output, "convex": o.convex, "method": o.method,
                            **({"witness": witness_json(o.witness)} if o.witness else {})}
-                          for o in verdict.outputs]}
+                          for o in verdict.outputs], **_import_report(net)}
     if verdict.witness is not None:
         report["witness"] = witness_json(verdict.witness)
     if args.cert is not None:
@@ -85,6 +108,7 @@ def run_check(args) -> int:
         else:
             print(f"NOT convex (method: {verdict.method})")
             print("witness, checked by exact evaluation: " + witness_text(report["witness"]))
+        _print_import_report(net)
         if args.cert is not None:
             c = report["certificate"]
             print(f"certificate: {c['path']} ({c['bytes']} bytes, verified against {args.network} "

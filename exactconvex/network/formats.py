@@ -532,16 +532,6 @@ def _npz_scalar(arr, where: str):
     return _array_rows(arr.reshape(1), where, 1)[0]
 
 
-def _jsonable_layers(layers):
-    def conv(v):
-        if isinstance(v, list):
-            return [conv(x) for x in v]
-        if isinstance(v, dict):
-            return {k: conv(x) for k, x in v.items()}
-        return str(v)
-    return conv(layers)
-
-
 def save_npz(net: Network, path: str | os.PathLike) -> None:
     """Write ``net`` as an ``.npz`` of exact string arrays, atomically (at ``path`` as given:
     no ``.npz`` is appended)."""
