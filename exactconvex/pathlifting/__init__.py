@@ -16,6 +16,10 @@ Parameter symbols are named ``W{l}_{i}_{j}``, ``b{l}_{i}``, ``S{l}_{k}_{i}_{j}``
 neurons are (layer, index) pairs with a 0-based index, as everywhere in the library: see
 ``exactconvex.pathlifting.arch``.  sympy is imported only by this package, never at
 ``import exactconvex``.
+
+Modules: ``arch`` (architectures, names, path sums), ``lifting`` (the path-lifting),
+``conditions`` (the mathematics of the conditions) and ``printers`` (their text, LaTeX and
+JSON, apart from the mathematics).
 """
 
 from __future__ import annotations

@@ -38,6 +38,9 @@ Symbols: the parameters are named as in ``exactconvex.pathlifting.arch`` (``W2_1
 their labels ``z1_1`` are 1-based math notation.  In the conditions of a network, a LeakyReLU
 layer l carries its slope as the symbol ``s_l`` (its value enters ``value``); a ReLU layer has
 s_l = 0, so the conditions of a ReLU network read exactly as without slopes.
+
+Writing the conditions down (text, LaTeX, JSON) is ``printers.py``'s job; the ``to_text``,
+``to_latex`` and ``to_json`` methods here call it.
 """
 
 from __future__ import annotations
@@ -49,9 +52,8 @@ from typing import Sequence
 from flint import fmpq
 
 from ..network import Network
-from ..numbers import q_str
 from ..polyhedra import dot
-from .arch import Architecture, downstream_sum, network_value, neuron_label, neuron_latex, slope_name, slope_symbol
+from .arch import Architecture, downstream_sum, network_value, slope_name, slope_symbol
 
 __all__ = ["Term", "FacetRef", "Condition", "NoCondition", "ConditionReport", "ArchitectureCondition",
            "ArchitectureConditions", "conditions", "conditions_for_architecture", "path_sum",
@@ -178,37 +180,6 @@ def downstream_patterns(arch: Architecture, neuron: tuple[int, int]) -> list[Pat
     return out
 
 
-# ----- rendering helpers -----------------------------------------------------------------------
-
-def _pattern_text(pattern: Pattern) -> str:
-    return "|".join("".join(map(str, s)) for s in pattern) if pattern else "-"
-
-
-def _pattern_json(pattern: Pattern) -> list[str]:
-    return ["".join(map(str, s)) for s in pattern]
-
-
-def _pattern_latex(neuron, pattern: Pattern) -> str:
-    if not pattern:
-        return r"\text{---}"
-    l = neuron[0]
-    return r",\ ".join(f"D^{{({l + 1 + i})}} = ({','.join(map(str, s))})" for i, s in enumerate(pattern))
-
-
-def _array(spec: str, header: list[str], rows: list[str]) -> str:
-    """A LaTeX array: header row, a rule, then the rows (no trailing line break before the end)."""
-    head = " & ".join(rf"\text{{{h}}}" for h in header)
-    body = " \\\\\n".join(rows)
-    return f"\\begin{{array}}{{{spec}}}\n{head} \\\\ \\hline\n{body}\n\\end{{array}}"
-
-
-def _q_latex(q: fmpq) -> str:
-    if q.q == 1:
-        return str(q.p)
-    sign = "-" if q < 0 else ""
-    return f"{sign}\\tfrac{{{abs(int(q.p))}}}{{{int(q.q)}}}"
-
-
 # ----- conditions realized on a network --------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -286,20 +257,9 @@ class Condition:
         return self.expression >= 0
 
     def to_json(self, arch: Architecture) -> dict:
-        out = {"neuron": list(self.neuron), "label": neuron_label(self.neuron), "pattern": _pattern_json(self.pattern),
-               "pattern_layers": list(range(self.neuron[0] + 1, arch.depth)),
-               "expression": str(self.expression), "value": q_str(self.value), "holds": self.holds,
-               "combined": self.combined, "output": self.output,
-               "facets": [{"regions": list(f.regions), "point": [q_str(v) for v in f.point], "bend": q_str(f.bend)}
-                          for f in self.facets]}
-        if self.combined:
-            out["neurons"] = [list(n) for n in self.neurons]
-            out["terms"] = [{"neuron": list(t.neuron), "label": neuron_label(t.neuron),
-                             "pattern": _pattern_json(t.pattern), "coefficient": q_str(t.coefficient),
-                             "expression": str(t.expression), "value": q_str(t.path_sum),
-                             **({"jump": q_str(t.jump), "jump_expression": str(t.jump_expression)}
-                                if t.jump_expression is not None else {})} for t in self.terms]
-        return out
+        from .printers import condition_json
+
+        return condition_json(self, arch)
 
 
 @dataclass(frozen=True)
@@ -344,57 +304,19 @@ class ConditionReport:
         return {slope_name(l): s for l, s in enumerate(self.network.slopes, start=1) if s != 0}
 
     def to_json(self) -> dict:
-        out = {"output": self.output, "regions": self.regions, "facets": self.facets,
-               "conditions": [c.to_json(self.architecture) for c in self.conditions],
-               "no_condition": [{"neuron": list(n.neuron), "label": neuron_label(n.neuron), "reason": n.reason,
-                                 "detail": n.detail} for n in self.no_condition],
-               "all_hold": self.all_hold}
-        if self.slopes:
-            out["slopes"] = {k: q_str(v) for k, v in self.slopes.items()}
-        return out
+        from .printers import report_json
+
+        return report_json(self)
 
     def to_text(self) -> str:
-        lines = [f"Path-lifting convexity conditions of output {self.output} ({self.regions} regions, "
-                 f"{self.facets} facets; each condition reads 'sum of active path products >= 0'):"]
-        if self.slopes:
-            lines[0] = lines[0][:-2] + (", an off neuron of layer l contributing its slope s_l, times 1 - s_l of the "
-                                        "switching neuron >= 0; " + ", ".join(f"{k} = {v}" for k, v in
-                                                                            self.slopes.items()) + "):")
-        if not self.conditions:
-            lines.append("  (none: no hidden neuron switches on a facet)")
-        for c in self.conditions:
-            mark = "ok  " if c.holds else "FAIL"
-            nf = f"{len(c.facets)} facet" + ("s" if len(c.facets) != 1 else "")
-            if c.combined:
-                parts = " + ".join(f"({t.coefficient})*" + (f"({t.jump_expression})*" if t.jump_expression is not None
-                                                             else "")
-                                   + f"c[{neuron_label(t.neuron)}; D={_pattern_text(t.pattern)}]" for t in c.terms)
-                lines.append(f"  [{mark}] combined, {len(c.terms)} neurons switch together: {parts}")
-                lines.append(f"         {c.expression} >= 0   value {c.value}   ({nf})")
-            else:
-                lines.append(f"  [{mark}] {neuron_label(c.neuron)}, D={_pattern_text(c.pattern)}: "
-                             f"{c.expression} >= 0   value {c.value}   ({nf})")
-        if self.no_condition:
-            lines.append("Neurons without a condition (they never switch across a (d-1)-dimensional piece):")
-            for n in self.no_condition:
-                lines.append(f"  {neuron_label(n.neuron)}: {n.detail}")
-        bad = len(self.failing)
-        lines.append(f"All {len(self.conditions)} conditions hold: output {self.output} is convex." if not bad else
-                     f"{bad} of {len(self.conditions)} conditions fail: output {self.output} is not convex.")
-        return "\n".join(lines)
+        from .printers import report_text
+
+        return report_text(self)
 
     def to_latex(self) -> str:
-        import sympy
+        from .printers import report_latex
 
-        names = self.architecture.latex_names()
-        rows = []
-        for c in self.conditions:
-            neuron = r",\ ".join(neuron_latex(n) for n in c.neurons) + (r"\ (\text{combined})" if c.combined else "")
-            pattern = r";\ ".join(_pattern_latex(t.neuron, t.pattern) for t in c.terms)
-            expr = sympy.latex(c.expression, symbol_names=names)
-            status = r"\checkmark" if c.holds else r"\text{fails}"
-            rows.append(f"{neuron} & {pattern} & {expr} \\geq 0 & {_q_latex(c.value)}\\ {status}")
-        return _array("llll", ["neuron", "downstream pattern", "condition", "value"], rows)
+        return report_latex(self)
 
 
 def _sym_q(q: fmpq):
@@ -584,49 +506,19 @@ class ArchitectureConditions:
         return len(self.conditions)
 
     def to_json(self) -> dict:
-        a = self.architecture
-        out = []
-        for c in self.conditions:
-            item = {"neuron": list(c.neuron), "label": neuron_label(c.neuron), "pattern": _pattern_json(c.pattern),
-                    "pattern_layers": list(range(c.neuron[0] + 1, a.depth)), "expression": str(c.expression),
-                    "factored": str(c.factored), "trivial": c.trivial}
-            if self.distinct:
-                item["sources"] = [{"neuron": list(n), "label": neuron_label(n), "pattern": _pattern_json(p)}
-                                   for n, p in c.sources]
-            out.append(item)
-        doc = {"architecture": {"widths": list(a.widths), "skips": [list(s) for s in sorted(a.skips)]},
-               "output": self.output, "distinct": self.distinct, "conditions": out}
-        if self.slopes is not None:
-            doc["architecture"]["slopes"] = [str(self.slopes[l]) for l in range(1, a.depth)]
-        return doc
+        from .printers import family_json
+
+        return family_json(self)
 
     def to_text(self) -> str:
-        a = self.architecture
-        head = (f"Path-lifting convexity conditions of the architecture {a.describe()}"
-                + ("" if self.slopes is None else " with LeakyReLU slopes "
-                   + ", ".join(f"{slope_name(l)} = {v}" if str(v) != slope_name(l) else slope_name(l)
-                               for l, v in sorted(self.slopes.items())))
-                + (f", output {self.output}" if a.outputs > 1 else "")
-                + (" (distinct, non-trivial ones)" if self.distinct else " (one per neuron and downstream pattern)")
-                + ":")
-        lines = [head]
-        for c in self.conditions:
-            where = ", ".join(f"{neuron_label(n)} D={_pattern_text(p)}" for n, p in c.sources)
-            lines.append(f"  {c.factored} >= 0    [{where}]")
-        return "\n".join(lines)
+        from .printers import family_text
+
+        return family_text(self)
 
     def to_latex(self) -> str:
-        import sympy
+        from .printers import family_latex
 
-        names = self.architecture.latex_names()
-        if self.distinct:
-            rows = [f"{sympy.latex(c.factored, symbol_names=names)} \\geq 0 & "
-                    + r";\ ".join(f"{neuron_latex(n)}: {_pattern_latex(n, p)}" for n, p in c.sources)
-                    for c in self.conditions]
-            return _array("ll", ["condition", "neurons and downstream patterns"], rows)
-        rows = [f"{neuron_latex(c.neuron)} & {_pattern_latex(c.neuron, c.pattern)} & "
-                f"{sympy.latex(c.factored, symbol_names=names)} \\geq 0" for c in self.conditions]
-        return _array("lll", ["neuron", "downstream pattern", "condition"], rows)
+        return family_latex(self)
 
 
 def conditions_for_architecture(d: int, widths: Sequence[int], skips=None, *, outputs: int = 1, output: int = 0,
