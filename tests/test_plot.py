@@ -293,6 +293,7 @@ def test_plot_regions_returns_a_figure_with_what_it_drew():
 
     fig = plot_regions(load(SPEC_EXAMPLE), name="spec")
     assert isinstance(fig, Figure)
+    assert fig._repr_png_()[:4] == MAGIC["png"]  # a notebook shows it without a pyplot backend
     ax = fig.axes[0]
     assert "3 concave facets" in ax.get_title()
     reds = [c for c in ax.collections if hasattr(c, "get_segments") and len(c.get_segments()) == 3]

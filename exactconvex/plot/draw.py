@@ -44,12 +44,37 @@ class MatplotlibMissing(ImportError):
     """matplotlib is not installed (the message says how to install it)."""
 
 
+_FIGURE_CLASS = []
+
+
 def _figure_class():
+    """``matplotlib.figure.Figure`` with a ``_repr_png_``, so that a notebook shows the picture even
+    when no pyplot backend was set up (made once, when matplotlib is first needed)."""
+    if _FIGURE_CLASS:
+        return _FIGURE_CLASS[0]
     try:
         from matplotlib.figure import Figure
     except ImportError:
         raise MatplotlibMissing(_MISSING, name="matplotlib") from None
-    return Figure
+
+    class RegionFigure(Figure):
+        def _repr_png_(self) -> bytes:
+            import io
+
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+            return buffer.getvalue()
+
+    RegionFigure.__module__ = __name__
+    RegionFigure.__qualname__ = "RegionFigure"  # found by pickle through the module's __getattr__
+    _FIGURE_CLASS.append(RegionFigure)
+    return RegionFigure
+
+
+def __getattr__(name: str):
+    if name == "RegionFigure":
+        return _figure_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _short(v: fmpq) -> str:
@@ -224,8 +249,18 @@ def _draw_surface(ax, drawing: RegionDrawing, axis_names) -> None:
     colours = _piece_colours(drawing)
     polygons = [[(sx(x), sy(y), sz(c.value((x, y)))) for x, y in c.vertices] for c in drawing.cells]
     faces = [colours[c.piece] for c in drawing.cells]
+    # matplotlib pads ragged polygon lists with uninitialised memory, which its autoscaling then reads
+    # (seen: infinite limits, now and then); the limits are set below, so autoscaling is not needed
+    import inspect
+
+    if "autolim" in inspect.signature(ax.add_collection3d).parameters:
+        extra = {"autolim": False}
+    else:  # older matplotlib: as many vertices in every polygon (the last one repeated: same shape)
+        longest = max((len(p) for p in polygons), default=0)
+        polygons = [p + [p[-1]] * (longest - len(p)) for p in polygons]
+        extra = {}
     ax.add_collection3d(Poly3DCollection(polygons, facecolors=faces, edgecolors=faces, linewidths=0.3,
-                                         alpha=0.95, zorder=1))
+                                         alpha=0.95, zorder=1), **extra)
     styles = {"convex": {"colors": CONVEX_COLOUR, "linewidths": 1.0, "zorder": 3},
               "concave": {"colors": CONCAVE_COLOUR, "linewidths": 3.0, "zorder": 4}}
     for kind, style in styles.items():  # flat facets are not drawn on the surface: there is no crease
