@@ -247,20 +247,17 @@ def _draw_surface(ax, drawing: RegionDrawing, axis_names) -> None:
         z0, z1 = z0 - 1, z1 + 1
     sx, sy, sz = _Scale(x0, x1), _Scale(y0, y1), _Scale(z0, z1)
     colours = _piece_colours(drawing)
-    polygons = [[(sx(x), sy(y), sz(c.value((x, y)))) for x, y in c.vertices] for c in drawing.cells]
-    faces = [colours[c.piece] for c in drawing.cells]
-    # matplotlib pads ragged polygon lists with uninitialised memory, which its autoscaling then reads
-    # (seen: infinite limits, now and then); the limits are set below, so autoscaling is not needed
-    import inspect
-
-    if "autolim" in inspect.signature(ax.add_collection3d).parameters:
-        extra = {"autolim": False}
-    else:  # older matplotlib: as many vertices in every polygon (the last one repeated: same shape)
-        longest = max((len(p) for p in polygons), default=0)
-        polygons = [p + [p[-1]] * (longest - len(p)) for p in polygons]
-        extra = {}
-    ax.add_collection3d(Poly3DCollection(polygons, facecolors=faces, edgecolors=faces, linewidths=0.3,
-                                         alpha=0.95, zorder=1), **extra)
+    # each convex polygon as a fan of triangles: matplotlib pads lists of polygons with different vertex
+    # counts with uninitialised memory and projects it (matplotlib issue 32272: overflow warnings,
+    # and infinite axis limits now and then); triangles also give its depth sorting smaller pieces
+    triangles, faces = [], []
+    for c in drawing.cells:
+        lifted = [(sx(x), sy(y), sz(c.value((x, y)))) for x, y in c.vertices]
+        for i in range(1, len(lifted) - 1):
+            triangles.append([lifted[0], lifted[i], lifted[i + 1]])
+            faces.append(colours[c.piece])
+    ax.add_collection3d(Poly3DCollection(triangles, facecolors=faces, edgecolors=faces, linewidths=0.3,
+                                         alpha=0.95, zorder=1))
     styles = {"convex": {"colors": CONVEX_COLOUR, "linewidths": 1.0, "zorder": 3},
               "concave": {"colors": CONCAVE_COLOUR, "linewidths": 3.0, "zorder": 4}}
     for kind, style in styles.items():  # flat facets are not drawn on the surface: there is no crease
