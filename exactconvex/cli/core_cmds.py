@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import time
 
+from ..decide.rules import METHODS  # the rule registry's names (a light import: no numpy, no flint)
 from .common import (EXIT_NO, EXIT_YES, Progress, UsageError, add_bounds, add_network_options, bounds, check_outputs,
                      limit_reached, load_network, witness_text, write_certificate, write_output)
 
 __all__ = ["add_parsers", "run_info", "run_check", "run_regions"]
-
-METHODS = ["auto", "icnn", "one-layer", "search", "regions"]
 
 
 def _activation_text(slope) -> str:

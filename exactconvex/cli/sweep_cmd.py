@@ -75,7 +75,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="a Dask scheduler address (tcp://host:8786), a scheduler file, or 'local'")
     s.add_argument("--timeout", type=float, metavar="S", help="per network: no verdict (null) after S seconds")
     s.add_argument("--max-regions", type=int, metavar="N", help="per network: no verdict (null) after N regions")
-    s.add_argument("--method", default="auto", choices=["auto", "icnn", "one-layer", "search", "regions"],
+    from ..decide.rules import METHODS
+
+    s.add_argument("--method", default="auto", choices=METHODS,
                    help="how to decide, as in check (default auto)")
     s.add_argument("--certs", metavar="DIR", help="write the certificate of each verdict to DIR/<id>.json, "
                                                    "each checked by the independent checker first")

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ..certificates import not_icnn_representable_certificate
 from ..network import Network
-from ..numbers import q_str, to_q
+from ..numbers import to_q
 from .line import icnn_kink_bound, kinks_on_line
 
 __all__ = ["not_representable_certificate", "NotACounterexample"]
@@ -56,14 +57,6 @@ def not_representable_certificate(net: Network, point: Sequence | None = None, d
             raise NotACounterexample("the network is not convex (a non-convex function is computed by no ICNN, "
                                      "but this claim is about convex ones)")
         convexity = verdict.certificate
-    cert = {"format": "exactconvex.certificate", "version": 1, "claim": "not_icnn_representable",
-            "network": convexity["network"], "output": output,
-            "proofs": convexity["proofs"]}
-    if "region_graph" in convexity:
-        cert["region_graph"] = convexity["region_graph"]
-    cert.update({"line": {"point": [q_str(v) for v in point], "direction": [q_str(v) for v in direction]},
-                 "widths": list(widths), "bound": bound, "kinks": [q_str(t) for t in kinks],
-                 "summary": note or (f"output {output} is convex and has {len(kinks)} kinks on the line, more than "
-                                     f"the {bound} = n1 + 2(n2 + ... + nk) that any ICNN of hidden widths "
-                                     f"{tuple(widths)} can have there")})
-    return cert
+    summary = note or (f"output {output} is convex and has {len(kinks)} kinks on the line, more than the "
+                       f"{bound} = n1 + 2(n2 + ... + nk) that any ICNN of hidden widths {tuple(widths)} can have there")
+    return not_icnn_representable_certificate(convexity, output, point, direction, widths, bound, kinks, summary)

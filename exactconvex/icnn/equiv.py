@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from flint import fmpq
 
+from ..certificates import equivalence_certificate
 from ..graph import explore
-from ..network import Network, NetworkError, combine, network_to_dict
+from ..network import Network, NetworkError, combine
 from ..polyhedra import step_inside
 
 __all__ = ["equivalent", "Equivalence", "difference_network", "equivalence_certificate"]
@@ -101,13 +102,3 @@ def equivalent(f: Network, g: Network, *, certificate: bool = True, max_regions:
     return result
 
 
-def equivalence_certificate(f: Network, g: Network, h: Network, arrangement) -> dict:
-    """Claim "equivalent": h = f - g embedded, f and g under "networks", h's region graph."""
-    from ..decide import region_graph_json
-
-    return {"format": "exactconvex.certificate", "version": 1, "claim": "equivalent",
-            "network": network_to_dict(h),
-            "networks": {"f": network_to_dict(f), "g": network_to_dict(g)},
-            "region_graph": region_graph_json(h, arrangement),
-            "summary": f"f - g is 0 on each of the {len(arrangement.regions)} regions of its region graph, "
-                       f"which cover R^{h.input_dim}"}

@@ -1,0 +1,120 @@
+"""The one place where certificates are built (format: ``docs/certificate-format.md``).
+
+Each function returns the JSON object of one claim, with every rational written exactly
+(``q_str``) and the network embedded as the network format writes it.  The mathematics that
+finds the content (verdicts, region graphs, kinks) lives elsewhere; nothing here decides
+anything, it only writes down what was found, in the order and shape the checker reads.
+
+Index convention (as in every message): layers are 1-based (layer 0 is the input), a neuron
+is [layer, index] with a 0-based index within its layer, outputs are 0-based.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..network import Network, network_to_dict
+from ..numbers import q_str
+
+__all__ = ["FORMAT", "VERSION", "point_json", "witness_json", "region_graph_json", "not_convex_certificate",
+           "convex_certificate", "certificate_of_verdict", "equivalence_certificate",
+           "not_icnn_representable_certificate"]
+
+FORMAT, VERSION = "exactconvex.certificate", 1
+
+
+def _header(claim: str, net: Network) -> dict:
+    return {"format": FORMAT, "version": VERSION, "claim": claim, "network": network_to_dict(net)}
+
+
+def point_json(p) -> list[str]:
+    """An exact point as a list of exact strings."""
+    return [q_str(v) for v in p]
+
+
+def witness_json(w: dict) -> dict:
+    """A violation witness {output, x, y, lambda} with exact strings.
+
+    >>> from flint import fmpq
+    >>> witness_json({"output": 0, "x": (fmpq(-1),), "y": (fmpq(1, 2),), "lambda": fmpq(1, 2)})
+    {'output': 0, 'x': ['-1'], 'y': ['1/2'], 'lambda': '1/2'}
+    """
+    return {"output": w["output"], "x": point_json(w["x"]), "y": point_json(w["y"]), "lambda": q_str(w["lambda"])}
+
+
+def region_graph_json(net: Network, arrangement) -> dict:
+    """The ``"region_graph"`` of an explored arrangement (``exactconvex.graph.explore``): per region
+    its pattern, interior point, facets (with the human-readable bends of every output), the
+    Farkas certificates of its redundant constraints and its implied groups."""
+    from ..graph.explore import bend
+
+    regs = arrangement.regions
+    names = [list(n) for n in net.hidden_neurons]
+    out = []
+    for r in regs:
+        facets = []
+        for f in r.facets:
+            other = regs[f.neighbor]
+            bends = [q_str(bend(r, other, f.outward, k)) for k in range(net.num_outputs)]  # n: into the neighbour
+            l, j = net.hidden_neurons[f.neuron]
+            facets.append({"neuron": [l, j], "point": point_json(f.point), "neighbor": f.neighbor, "bend": bends})
+        implied = [{"facets": support[:], "neurons": [names[n][:] for n in ns]} for support, ns in r.implied]
+        redundant = []
+        for n, support, mult, const in r.redundant:
+            l, j = net.hidden_neurons[n]
+            redundant.append({"neuron": [l, j], "support": list(support), "multipliers": [q_str(v) for v in mult],
+                              "constant": q_str(const)})
+        region = {"pattern": ["".join(map(str, s)) for s in net.split_pattern(r.pattern)],
+                  "interior_point": point_json(r.interior_point), "facets": facets, "redundant": redundant}
+        if implied:
+            region["implied"] = implied
+        out.append(region)
+    return {"regions": out}
+
+
+def not_convex_certificate(net: Network, witness: dict) -> dict:
+    """Claim "not_convex": the witness, checked by exact evaluation."""
+    cert = _header("not_convex", net)
+    cert["witness"] = witness_json(witness)
+    return cert
+
+
+def convex_certificate(net: Network, proofs: Sequence[tuple[int, str]], arrangement=None) -> dict:
+    """Claim "convex": one proof (output, method) per output, in order, and the region graph when
+    an arrangement is given (required when a proof's method is "regions")."""
+    cert = _header("convex", net)
+    cert["proofs"] = [{"output": k, "method": method} for k, method in proofs]
+    if arrangement is not None:
+        cert["region_graph"] = region_graph_json(net, arrangement)
+    return cert
+
+
+def certificate_of_verdict(net: Network, verdict, arrangement=None) -> dict:
+    """The certificate of a ``Verdict`` of ``check``: "not_convex" with its witness, or "convex" with
+    each output's proof (``OutputVerdict.proof``: a method name of the certificate format)."""
+    if not verdict.convex:
+        return not_convex_certificate(net, verdict.witness)
+    return convex_certificate(net, [(o.output, o.proof) for o in verdict.outputs], arrangement)
+
+
+def equivalence_certificate(f: Network, g: Network, h: Network, arrangement) -> dict:
+    """Claim "equivalent": h = f - g embedded, f and g under "networks", h's region graph."""
+    cert = _header("equivalent", h)
+    cert.update({"networks": {"f": network_to_dict(f), "g": network_to_dict(g)},
+                 "region_graph": region_graph_json(h, arrangement),
+                 "summary": f"f - g is 0 on each of the {len(arrangement.regions)} regions of its region graph, "
+                            f"which cover R^{h.input_dim}"})
+    return cert
+
+
+def not_icnn_representable_certificate(convexity: dict, output: int, point, direction, widths: Sequence[int],
+                                       bound: int, kinks: Sequence, summary: str) -> dict:
+    """Claim "not_icnn_representable": the network and convexity proof of the claim "convex"
+    certificate ``convexity``, then the line, the hidden widths, the bound and the kinks."""
+    cert = {"format": FORMAT, "version": VERSION, "claim": "not_icnn_representable",
+            "network": convexity["network"], "output": output, "proofs": convexity["proofs"]}
+    if "region_graph" in convexity:
+        cert["region_graph"] = convexity["region_graph"]
+    cert.update({"line": {"point": point_json(point), "direction": point_json(direction)},
+                 "widths": list(widths), "bound": bound, "kinks": point_json(kinks), "summary": summary})
+    return cert
