@@ -37,6 +37,7 @@ _LAZY = {
     "save_onnx": ("exactconvex.bridges", "save_onnx"),
     "from_state_dict": ("exactconvex.bridges", "from_state_dict"),
     "plot_regions": ("exactconvex.plot", "plot_regions"),
+    "region_polygons": ("exactconvex.plot", "region_polygons"),
     "sweep": ("exactconvex.sweep", "sweep"),
 }
 
