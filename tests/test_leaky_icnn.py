@@ -188,3 +188,36 @@ def test_search_with_slopes_confirms_exactly():
         changes = oracle.slope_changes(doc, 0, [0], [1])
         assert all(c > 0 for _, c in changes) and len(changes) > res.bound
         assert res.network.slopes == [fmpq(1, 2), fmpq(1, 2)]
+
+
+# ----- the kink bound for LeakyReLU ICNNs --------------------------------------------------------
+
+@st.composite
+def leaky_icnns(draw):
+    """ICNN structure with LeakyReLU: weights out of hidden layers >= 0, slope <= 1 on layer 1 and in
+    [0, 1] after it (convex, and nondecreasing where the input is convex)."""
+    from strategies import network_dicts
+
+    d, layers = draw(network_dicts(d_range=(1, 3), depth_range=(2, 4), width_range=(1, 3)))
+    for l, layer in enumerate(layers, start=1):
+        if l < len(layers):
+            layer["slope"] = draw(slopes().filter(lambda s: s <= 1 if l == 1 else 0 <= s <= 1))
+        if l >= 2:
+            layer["weight"] = [[abs(v) for v in row] for row in layer["weight"]]
+        for k in layer.get("skip", {}):
+            if int(k) >= 1:
+                layer["skip"][k] = [[abs(v) for v in row] for row in layer["skip"][k]]
+    return Network.from_lists(d, layers)
+
+
+@settings(max_examples=scaled(60), deadline=None)
+@given(leaky_icnns(), st.data())
+def test_the_kink_bound_holds_for_leaky_icnns(f, data):
+    from exactconvex.icnn import icnn_kink_bound
+
+    assert f.is_icnn()
+    p = data.draw(points(f.input_dim))
+    u = data.draw(points(f.input_dim).filter(any))
+    changes = oracle.slope_changes(network_to_dict(f), 0, [Fraction(v) for v in p], [Fraction(v) for v in u])
+    assert len(changes) <= icnn_kink_bound(f.hidden_widths)
+    assert all(c > 0 for _, c in changes)

@@ -190,3 +190,15 @@ def _value(net, key):
     from exactconvex.pathlifting.arch import network_value
 
     return network_value(net, key)
+
+
+def test_conditions_with_slope_values_instead_of_symbols():
+    net = network_from_dict(ISSUE_MODEL)
+    symbolic = conditions(net)
+    valued = conditions(net, slope_symbols=False)
+    subs = {sympy.Symbol("s_1"): sympy.Rational(1, 2), sympy.Symbol("s_2"): sympy.Rational(1, 2)}
+    assert [c.value for c in valued] == [c.value for c in symbolic]
+    for a, b in zip(symbolic, valued):
+        assert sympy.expand(a.expression.xreplace(subs) - b.expression) == 0
+        assert not b.expression.free_symbols & set(subs)
+    assert "s_" not in str([str(c.expression) for c in valued])

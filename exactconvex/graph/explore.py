@@ -370,7 +370,8 @@ def explore(net: Network, *, max_regions: int | None = None, timeout: float | No
                 neurons, rows, _, zero = constraint_rows(net, local)
                 point = _point_across(rows, p, outward)
                 if point is None:  # the neighbour rule guarantees a step; anything else is a bug
-                    raise AssertionError(f"no interior point across the facet of neuron {neuron} "
+                    l, j = net.hidden_neurons[neuron]
+                    raise AssertionError(f"no interior point across the facet of neuron {j} of layer {l} "
                                          f"of region {region.id}")
                 nid = add_region(pattern, point, local, neurons, rows, zero)
             region.facets.append(Facet(neuron, p, nid, outward))

@@ -163,8 +163,8 @@ def _check_pattern(arch: Architecture, neuron, pattern) -> None:
     l = neuron[0]
     want = [arch.widths[m] for m in range(l + 1, arch.depth)]
     if [len(s) for s in pattern] != want:
-        raise ValueError(f"the downstream pattern of neuron {tuple(neuron)} needs one 0/1 tuple per later hidden "
-                         f"layer, of lengths {want}")
+        raise ValueError(f"the downstream pattern of neuron {neuron[1]} of layer {l} needs one 0/1 tuple per later "
+                         f"hidden layer, of lengths {want}")
 
 
 def downstream_patterns(arch: Architecture, neuron: tuple[int, int]) -> list[Pattern]:
@@ -326,7 +326,7 @@ def _sym_q(q: fmpq):
 
 
 def conditions(net: Network, output: int = 0, *, graph=None, max_regions: int | None = None,
-               timeout: float | None = None, progress=None) -> ConditionReport:
+               timeout: float | None = None, progress=None, slope_symbols: bool = True) -> ConditionReport:
     """The path-lifting convexity conditions realized on ``net``, decided exactly.
 
     For every hidden neuron nu and every downstream pattern D that occurs on a facet of
@@ -345,6 +345,9 @@ def conditions(net: Network, output: int = 0, *, graph=None, max_regions: int | 
         already built.
     max_regions, timeout, progress :
         Passed to the region graph; ``LimitReached`` is raised when a bound is hit.
+    slope_symbols : bool
+        In the expressions, a LeakyReLU layer l carries its slope as the symbol ``s_l`` (default),
+        or, with False, as its exact value.  ``value`` is the same either way.
 
     Returns
     -------
@@ -390,7 +393,7 @@ def conditions(net: Network, output: int = 0, *, graph=None, max_regions: int | 
 
     values: dict = {}
     exprs: dict = {}
-    slopes = None if net.is_relu else network_slope_symbols(net)
+    slopes = None if net.is_relu else network_slope_symbols(net) if slope_symbols else net.slopes
 
     def term(neuron, pattern, coefficient) -> Term:
         key = (neuron, pattern)
