@@ -106,8 +106,8 @@ def test_auto_takes_the_rules_in_registry_order():
 # ----- one writer for every claim ---------------------------------------------------------------------
 
 def test_every_certificate_is_built_by_the_writer():
-    # a claim with its literal name, or the certificate format's name, is written in one place of the
-    # package: certificates/writer.py (the checker reads them; reports that pass a claim on do not count)
+    # a claim with its literal name, or the certificate format's name, is written only in the package
+    # exactconvex/certificates (the checker reads them; reports that pass a claim on do not count)
     writers = []
     for path in sorted((ROOT / "exactconvex").rglob("*.py")):
         rel = path.relative_to(ROOT).as_posix()
@@ -116,7 +116,8 @@ def test_every_certificate_is_built_by_the_writer():
         text = path.read_text()
         if re.search(r"[\"']claim[\"']\s*:\s*[\"']", text) or '"exactconvex.certificate"' in text:
             writers.append(rel)
-    assert writers == ["exactconvex/certificates/writer.py"]
+    assert "exactconvex/certificates/writer.py" in writers
+    assert all(w.startswith("exactconvex/certificates/") for w in writers), writers
 
 
 def test_the_old_names_still_work_and_are_the_writer():
