@@ -16,6 +16,8 @@ load average is printed with each line: the cores may be shared.
 Columns: wall seconds, networks per second, speed-up over serial, and the sum of the per-network
 decision times the rows report (it grows when the workers compete for cores with other work).
 Dask overhead per network = (wall with a one-worker LocalCluster - serial wall) / networks.
+The machine's capacity for parallel work is measured before and after (a pure-Python loop run by
+one process, then by two at once): no speed-up can beat it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,29 @@ from exactconvex.sweep import read_results, sweep
 
 def _load() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def _spin(_=None) -> float:
+    """Seconds of a fixed pure-Python loop (CPU only: no memory, no I/O)."""
+    t = time.perf_counter()
+    s = 0
+    for i in range(3_000_000):
+        s += i * i
+    return time.perf_counter() - t
+
+
+def cpu_capacity(workers: int) -> float:
+    """How many times one process's work `workers` processes do at once on this machine right now:
+    `workers` x (time of the loop alone) / (time of the slowest of `workers` copies run together).
+    About `workers` on idle cores; less when other programs share them (the ceiling of any speed-up)."""
+    import multiprocessing
+
+    alone = min(_spin() for _ in range(2))
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(workers) as pool:
+        pool.map(_spin, range(workers))  # start-up apart
+        together = max(pool.map(_spin, range(workers)))
+    return workers * alone / together
 
 
 def _run(spec: str, folder: str, label: str, **engine) -> tuple[float, float, int]:
@@ -52,6 +77,7 @@ def main(argv=None) -> int:
     spec = f"d=2,3;widths=4x4,8x8;count={args.count};init=torch;seed=0"
     print(f"grid: {spec}  ({4 * args.count} decisions per engine)")
     print(f"machine: {os.cpu_count()} CPUs, load average before: {_load()}")
+    before = cpu_capacity(args.jobs)
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         sweep(grid="d=2;widths=4x4;count=20;init=torch", results=os.path.join(folder, "warm.jsonl"))  # imports
@@ -91,6 +117,10 @@ def main(argv=None) -> int:
         print(f"{label:<30} {workers:>7} {wall:>8.2f} {n / wall:>10.0f} {serial / wall:>7.2f}x {dec:>18.2f}  {load}")
     if dask_note:
         print(dask_note)
+    after = cpu_capacity(args.jobs)
+    print(f"CPU capacity of {args.jobs} processes (a pure-Python loop, {args.jobs} copies at once vs one alone): "
+          f"{before:.2f}x before, {after:.2f}x after; other programs sharing the cores lower it, and it bounds "
+          "every speed-up above")
     return 0
 
 
