@@ -243,8 +243,28 @@ def sweep(networks: Sequence | Mapping[str, Network] | None = None, *, grid: str
         return kind, groups
 
     summary = SweepSummary(results=results)
+    local_jobs = None
+    if dask is None:
+        from .engines import ProcessEngine, cpu_count
+
+        local_jobs = 1 if jobs is None else (cpu_count() if jobs == 0 else jobs)
+    # a local pool starts now, so that its fork server imports while this process reads the results file
+    early = ProcessEngine(local_jobs) if local_jobs is not None and local_jobs > 1 else None
     if dask is not None and not (isinstance(dask, str) and dask == "local") and jobs is not None:
         summary.notes.append("--jobs is ignored with a Dask scheduler: the cluster's workers do the work")
+    try:
+        _sweep_into(results, names, payload, cells, kind, make_task, options, summary, early, local_jobs,
+                    jobs=jobs, dask=dask, chunk=chunk, certs=certs, certs_for=certs_for, export=export,
+                    retry_undecided=retry_undecided, progress=progress)
+    finally:
+        if early is not None:
+            early.close(cancel=True)
+    summary.seconds = time.perf_counter() - t_start
+    return summary
+
+
+def _sweep_into(results, names, payload, cells, kind, make_task, options, summary, early, local_jobs, *,
+                jobs, dask, chunk, certs, certs_for, export, retry_undecided, progress) -> None:
     with ResultsFile(results) as store:
         if store.note:
             summary.notes.append(store.note)
@@ -274,13 +294,13 @@ def sweep(networks: Sequence | Mapping[str, Network] | None = None, *, grid: str
         new_lines: dict[str, str] = {}
         summary.engine = "nothing to do"
         if todo:
-            _run(todo, names, payload, cells, kind, make_task, options, store, stats, new_lines, summary,
-                 jobs=jobs, dask=dask, chunk=chunk, certs=certs, export=export,
-                 progress=progress if progress is not None else True)
+            from .engines import DaskEngine, SerialEngine
+
+            engine = early or (DaskEngine(dask, jobs) if dask is not None else SerialEngine())
+            _run(engine, todo, names, payload, cells, kind, make_task, options, store, stats, new_lines, summary,
+                 chunk=chunk, certs=certs, export=export, progress=progress if progress is not None else True)
         store.finish(names, new_lines)
     summarize(summary, [stats[name] for name in names])
-    summary.seconds = time.perf_counter() - t_start
-    return summary
 
 
 def _died_row(names, payload, cells, kind, i: int, reason: str) -> str:
@@ -295,15 +315,8 @@ def _died_row(names, payload, cells, kind, i: int, reason: str) -> str:
     return json.dumps(row)
 
 
-def _run(todo, names, payload, cells, kind, make_task, options, store, stats, new_lines, summary, *,
-         jobs, dask, chunk, certs, export, progress) -> None:
-    from .engines import DaskEngine, ProcessEngine, SerialEngine, cpu_count
-
-    if dask is not None:
-        engine = DaskEngine(dask, jobs)
-    else:
-        n = 1 if jobs is None else (cpu_count() if jobs == 0 else jobs)
-        engine = SerialEngine() if n == 1 else ProcessEngine(n)
+def _run(engine, todo, names, payload, cells, kind, make_task, options, store, stats, new_lines, summary, *,
+         chunk, certs, export, progress) -> None:
     summary.engine = engine.description
     counts = [0, 0, 0]
     for st in stats.values():

@@ -76,6 +76,9 @@ class ProcessEngine:
             self._context = multiprocessing.get_context("forkserver")
             # the server imports these once; every worker forked from it starts warm
             self._context.set_forkserver_preload(["exactconvex.sweep.worker", *WARM_MODULES])
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()  # returns at once: the server imports while the caller goes on
         else:  # pragma: no cover - Windows
             self._context = multiprocessing.get_context("spawn")
         self.generation = 0
