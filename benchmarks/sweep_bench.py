@@ -44,6 +44,30 @@ def _spin(_=None) -> float:
     return time.perf_counter() - t
 
 
+_STARTUP = """
+import time
+from exactconvex.sweep import Cell
+from exactconvex.sweep.engines import ProcessEngine
+from exactconvex.sweep.worker import Options
+t = time.perf_counter()
+engine = ProcessEngine({workers})
+futures = [engine.submit(("grid", [(Cell(2, (3,), 1, "torch", 0), [i])]), Options()) for i in range({workers})]
+[f.result() for f in futures]
+print(time.perf_counter() - t)
+engine.close()
+"""
+
+
+def pool_startup(workers: int) -> float:
+    """Seconds from creating a local pool to its first results (the fork server's start and imports, the
+    workers' start), measured in a fresh subprocess so that no fork server is running already."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", _STARTUP.format(workers=workers)], capture_output=True, text=True,
+                         check=True)
+    return float(out.stdout.split()[-1])
+
+
 def cpu_capacity(workers: int) -> float:
     """How many times one process's work `workers` processes do at once on this machine right now:
     `workers` x (time of the loop alone) / (time of the slowest of `workers` copies run together).
@@ -117,6 +141,10 @@ def main(argv=None) -> int:
         print(f"{label:<30} {workers:>7} {wall:>8.2f} {n / wall:>10.0f} {serial / wall:>7.2f}x {dec:>18.2f}  {load}")
     if dask_note:
         print(dask_note)
+    startup = pool_startup(args.jobs)
+    local = next(r for r in rows if r[0].startswith("local"))
+    print(f"local pool start-up (imports in the fork server, workers' start): {startup:.2f} s, included above; "
+          f"speed-up of jobs {args.jobs} without it: {serial / (local[2] - startup):.2f}x")
     after = cpu_capacity(args.jobs)
     print(f"CPU capacity of {args.jobs} processes (a pure-Python loop, {args.jobs} copies at once vs one alone): "
           f"{before:.2f}x before, {after:.2f}x after; other programs sharing the cores lower it, and it bounds "
