@@ -52,6 +52,8 @@ def build_parser() -> Parser:
     plot_cmd.add_parser(sub)
     from . import sweep_cmd
     sweep_cmd.add_parser(sub)
+    from . import convexify_cmd
+    convexify_cmd.add_parsers(sub)
     return p
 
 
