@@ -31,6 +31,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .convexify_claim import check_nearest_convex, read_nearest_convex
 from .convexity import check_convex, check_not_convex, read_convex, read_not_convex
 from .extra_claims import (check_equivalent, check_not_icnn_representable, read_equivalent,
                            read_not_icnn_representable)
@@ -57,6 +58,7 @@ CLAIMS: dict[str, Claim] = {
     "convex": Claim(read_convex, check_convex),
     "equivalent": Claim(read_equivalent, check_equivalent),
     "not_icnn_representable": Claim(read_not_icnn_representable, check_not_icnn_representable),
+    "nearest_convex": Claim(read_nearest_convex, check_nearest_convex),
 }
 
 
