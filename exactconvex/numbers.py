@@ -42,7 +42,7 @@ from typing import Any
 from flint import fmpq, fmpz
 
 __all__ = ["Q", "NumberError", "to_q", "q_str", "q_json", "decimal_to_q", "q_from_float",
-           "to_fraction", "shorten", "ZERO", "ONE"]
+           "to_fraction", "shorten", "readable", "readable_point", "approximate", "ZERO", "ONE"]
 
 Q = fmpq
 ZERO = fmpq(0)
@@ -190,3 +190,113 @@ def q_json(x: fmpq) -> int | str:
 
 def to_fraction(x: fmpq) -> Fraction:
     return Fraction(int(x.p), int(x.q))
+
+
+# ----- numbers for people ---------------------------------------------------------------------------
+# Human-readable output shows exact numbers exactly when they are short, and otherwise a decimal
+# approximation computed from the exact value (never through float(), which overflows beyond about
+# 1e308 and underflows below 1e-308).  --json and certificates keep the exact text (``q_str``).
+
+READABLE = 20  # an exact text up to this many characters may be shown as it is
+_PLAIN = 7  # fractions up to this many characters ("3/4", "-22/7", "355/113") need no approximation
+
+
+def _exponent10(p: int, q: int) -> int:
+    """floor(log10(p / q)) for integers p, q > 0, exactly (a bit-length estimate, then corrected)."""
+    e = int((p.bit_length() - q.bit_length()) * 0.30102999566398120)
+    while True:  # each correction step moves e by one; the estimate is off by at most a few
+        if e >= 0:
+            low, high = q * 10**e <= p, p < q * 10**(e + 1)
+        else:
+            low, high = q <= p * 10**-e, p * 10**(-e - 1) < q
+        if not low:
+            e -= 1
+        elif not high:
+            e += 1
+        else:
+            return e
+
+
+def approximate(x, digits: int = 3) -> str:
+    """A decimal approximation of an exact number with ``digits`` significant digits, rounded to
+    nearest (ties to even) from the exact value, formatted like ``%g``: fixed notation for
+    exponents -4..digits-1, otherwise scientific.  Correct far beyond the float range.
+
+    >>> approximate(fmpq(-43, 4096)), approximate(fmpq(1, 3)), approximate(fmpq(12345)), approximate(0)
+    ('-0.0105', '0.333', '1.23e+04', '0')
+    >>> approximate(fmpq(10**400 + 1, 3)), approximate(fmpq(-7, 10**500))
+    ('3.33e+399', '-7e-500')
+    """
+    x = to_q(x)
+    p, q = int(x.p), int(x.q)
+    if p == 0:
+        return "0"
+    sign, p = ("-", -p) if p < 0 else ("", p)
+    e = _exponent10(p, q)
+    shift = digits - 1 - e  # mantissa m = p / q * 10^shift, an integer of `digits` digits after rounding
+    num, den = (p * 10**shift, q) if shift >= 0 else (p, q * 10**-shift)
+    m, r = divmod(num, den)
+    if 2 * r > den or (2 * r == den and m % 2):
+        m += 1
+    if m == 10**digits:  # rounding carried into a new digit: 9.995 -> 10.0
+        m //= 10
+        e += 1
+    text = str(m)
+    if -4 <= e < digits:
+        if e >= 0:
+            whole, frac = text[:e + 1], text[e + 1:]
+            whole = whole + "0" * (e + 1 - len(whole))
+        else:
+            whole, frac = "0", "0" * (-e - 1) + text
+        frac = frac.rstrip("0")
+        return sign + whole + ("." + frac if frac else "")
+    frac = text[1:].rstrip("0")
+    return f"{sign}{text[0]}{'.' + frac if frac else ''}e{'-' if e < 0 else '+'}{abs(e):02d}"
+
+
+def readable(x, limit: int = READABLE) -> str:
+    """An exact number for people: exact when short, with or instead of a decimal approximation.
+
+    * an integer of at most ``limit`` characters, or a fraction of at most 7 ("3/4", "-22/7"): as it is;
+    * a fraction of at most ``limit`` characters: exact, then its approximation in parentheses;
+    * longer: the approximation, and the size of the exact value (``--json`` and certificates carry it).
+
+    The approximation is computed from the exact value (``approximate``), so it is right beyond
+    the float range too.
+
+    >>> readable(fmpq(3, 4)), readable(fmpq(-43, 4096)), readable(10**19)
+    ('3/4', '-43/4096 (about -0.0105)', '10000000000000000000')
+    >>> readable(fmpq(213, 10**9) + fmpq(1, 10**60))
+    'about 2.13e-07 (exact: a fraction of 54 and 61 digits)'
+    >>> readable(-10**400)
+    'about -1e+400 (exact: a 401-digit integer)'
+    """
+    x = to_q(x)
+    p, q = abs(int(x.p)), int(x.q)
+    if q == 1:
+        if p.bit_length() <= 4 * limit:  # at most about 1.2 limit digits: write it to know
+            text = q_str(x)
+            if len(text) <= limit:
+                return text
+        return f"about {approximate(x)} (exact: a {_digits(p)}-digit integer)"
+    if p.bit_length() + q.bit_length() <= 4 * limit:  # the text may be short: write it to know
+        text = q_str(x)
+        if len(text) <= _PLAIN:
+            return text
+        if len(text) <= limit:
+            return f"{text} (about {approximate(x)})"
+    return f"about {approximate(x)} (exact: a fraction of {_digits(p)} and {_digits(q)} digits)"
+
+
+def _digits(n: int) -> int:
+    """The number of decimal digits of an integer n >= 1, without writing it out."""
+    return len(str(n)) if n.bit_length() < 4_000 else _exponent10(n, 1) + 1  # str() stops at 4300 digits
+
+
+def readable_point(p) -> str:
+    """An exact point for people: ``(1/2, about 3.14 (exact: ...))``.
+
+    >>> readable_point([fmpq(1, 2), 3])
+    '(1/2, 3)'
+    """
+    return "(" + ", ".join(readable(v) for v in p) + ")"
