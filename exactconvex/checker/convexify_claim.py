@@ -34,7 +34,7 @@ from flint import fmpq
 from .arithmetic import local_affine
 from .reader import Network, field, number, read_network, short, short_text, typed
 from .region_graph import Kernels, Layout, Region, check_region_graph, read_region_graph, region_maps
-from .results import Invalid, Summary, require
+from .results import Summary, require
 
 __all__ = ["Multiplier", "OutputClaim", "NearestConvexClaim", "NORMS", "read_nearest_convex",
            "check_nearest_convex", "check_same_hidden_layers", "check_distances", "check_optimality",
@@ -168,7 +168,7 @@ def bend_row(net: Network, regions: tuple[Region, ...], r: int, i: int, cache: d
             cache[t] = (on, local_affine(net, on), region_maps(net, regions[t].pattern))
         return cache[t]
 
-    R, F = regions[r], regions[r].facets[i]
+    F = regions[r].facets[i]
     on_r, rows_r, maps_r = maps(r)
     on_n, rows_n, _ = maps(F.neighbor)
     g = maps_r.constraints[layout.position(F.neuron)]

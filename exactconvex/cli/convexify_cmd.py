@@ -23,6 +23,10 @@ __all__ = ["add_parsers", "run_convexify", "run_margin"]
 _MODEL_SUFFIXES = (".npz", ".pt", ".pth", ".pt2", ".onnx")
 
 
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
+
+
 def _approx(value) -> str:
     """An exact value and, when it is not a short integer or fraction, its decimal approximation."""
     from ..numbers import shorten
@@ -76,9 +80,9 @@ def run_convexify(args) -> int:
             if not o.convex_before:
                 changed = sum(1 for a, b in zip(o.theta0, o.theta) if a != b)
                 print(f"  output {o.output}: distance {_approx(o.distance)}, {changed} of {len(o.theta)} weights "
-                      f"changed; optimal: multipliers on {len(o.multipliers)} facets ({o.how})")
-    print(f"region graph: {report['regions']} regions, {report['facets']} facets; proof verified against "
-          f"{args.network} in {verify_seconds:.3f} s")
+                      f"changed; optimal: multipliers on {_count(len(o.multipliers), 'facet')} ({o.how})")
+    print(f"region graph: {_count(report['regions'], 'region')}, {_count(report['facets'], 'facet')}; proof verified "
+          f"against {args.network} in {verify_seconds:.3f} s")
     if args.cert is not None:
         print(f"certificate: {args.cert} ({report['certificate']['bytes']} bytes)")
     return EXIT_YES
@@ -128,8 +132,8 @@ def run_margin(args) -> int:
             print("ICNN orthant: the cone of convex output layers is exactly the orthant (weights >= 0)")
     if x is not None and x.beyond_orthant is not None and not x.orthant_in_cone:
         print("  a convex output row with a negative weight: " + point_text(x.beyond_orthant))
-    print(f"region graph: {report['regions']} regions, {report['facets']} facets, "
-          f"{len(report['weights'])} weights per output row")
+    print(f"region graph: {_count(report['regions'], 'region')}, {_count(report['facets'], 'facet')}, "
+          f"{_count(len(report['weights']), 'weight')} per output row")
     return EXIT_YES if m.convex else EXIT_NO
 
 

@@ -25,6 +25,6 @@ from .cone import Cone, FacetRow, Parameter, cone_of, output_parameters
 from .margins import Expressivity, MarginResult, OutputMargin, deepest_row, expressivity, margin
 from .nearest import NORMS, ConvexifyResult, OutputDistance, convexify, lower_bound, norm_of
 
-__all__ = ["convexify", "margin", "expressivity", "deepest_row", "cone_of", "Cone", "FacetRow", "Parameter", "ConvexifyResult",
-           "OutputDistance", "MarginResult", "OutputMargin", "Expressivity", "NORMS", "lower_bound", "norm_of",
-           "output_parameters"]
+__all__ = ["convexify", "margin", "expressivity", "deepest_row", "cone_of", "Cone", "FacetRow", "Parameter",
+           "ConvexifyResult", "OutputDistance", "MarginResult", "OutputMargin", "Expressivity", "NORMS",
+           "lower_bound", "norm_of", "output_parameters"]

@@ -169,7 +169,8 @@ def _beyond_orthant(cone: Cone) -> tuple | None:
     zero, one = fmpq(0), fmpq(1)
     box = [[s if j == i else zero for j in range(n)] for i in range(n) for s in (one, -one)]
     for i in range(n):
-        found = minimise(rows + box, [zero] * len(rows) + [-one] * len(box), [one if j == i else zero for j in range(n)])
+        cost = [one if j == i else zero for j in range(n)]
+        found = minimise(rows + box, [zero] * len(rows) + [-one] * len(box), cost)
         if found.value < 0:
             theta = tuple(found.x)
             if not cone.contains(theta):  # pragma: no cover - the program's constraints say it is
