@@ -81,7 +81,7 @@ def run_check(args) -> int:
     t0 = time.perf_counter()
     try:
         verdict = check(net, method=args.method, certificate=args.cert is not None, progress=progress,
-                        **bounds(args))
+                        jobs=jobs_option(args), **bounds(args))
     except LimitReached as exc:
         raise limit_reached(exc, progress, args, convex=None, method=args.method) from None
     except Undecided as exc:
@@ -126,7 +126,7 @@ def run_regions(args) -> int:
     check_outputs(args, [("--graphml", args.graphml)])
     progress = Progress(not args.quiet)
     try:
-        G = regions(net, args.output, progress=progress, **bounds(args))
+        G = regions(net, args.output, progress=progress, jobs=jobs_option(args), **bounds(args))
     except LimitReached as exc:
         raise limit_reached(exc, progress, args, prefix="incomplete region graph") from None
     finally:
@@ -145,6 +145,19 @@ def run_regions(args) -> int:
     return EXIT_YES
 
 
+def jobs_option(args) -> int:
+    """``--jobs N``: processes for the region graph (N >= 1; the same graph and certificate for every N)."""
+    jobs = getattr(args, "jobs", 1)
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+    return jobs
+
+
+def add_jobs(s) -> None:
+    s.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="explore the region graph on N processes (default 1; the same graph and certificate)")
+
+
 def add_parsers(sub) -> None:
     """Register ``info``, ``check`` and ``regions`` on an argparse subparsers object."""
     s = sub.add_parser("info", help="print the architecture of a network")
@@ -161,6 +174,7 @@ def add_parsers(sub) -> None:
     s.add_argument("--method", default="auto", choices=METHODS)
     add_network_options(s)
     add_bounds(s)
+    add_jobs(s)
     s.set_defaults(run=run_check)
 
     s = sub.add_parser("regions", help="build the exact region adjacency graph")
@@ -170,4 +184,5 @@ def add_parsers(sub) -> None:
     s.add_argument("--output", type=int, default=0, help="which output's pieces and bends (default 0, the first)")
     add_network_options(s)
     add_bounds(s)
+    add_jobs(s)
     s.set_defaults(run=run_regions)

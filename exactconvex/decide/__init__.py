@@ -48,7 +48,8 @@ class Verdict:
 
 
 def check(net: Network, method: str = "auto", certificate: bool = False, *, max_regions: int | None = None,
-          timeout: float | None = None, progress=None, search_lines: int = 48) -> Verdict:
+          timeout: float | None = None, progress=None, search_lines: int = 48,
+          jobs: int | None = None) -> Verdict:
     """Decide exactly whether every output of ``net`` is convex on R^d.
 
     Parameters
@@ -59,6 +60,8 @@ def check(net: Network, method: str = "auto", certificate: bool = False, *, max_
     certificate : bool
         Also build a certificate (``Verdict.certificate``) that ``exactconvex.verify`` checks.
     max_regions, timeout : bounds on the region graph; ``LimitReached`` is raised when hit.
+    jobs : int, optional
+        Explore the region graph on this many processes (the same graph and certificate as one).
 
     Examples
     --------
@@ -72,7 +75,7 @@ def check(net: Network, method: str = "auto", certificate: bool = False, *, max_
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     work = Work(net, forced=method != "auto", max_regions=max_regions, timeout=timeout, progress=progress,
-                search_lines=search_lines)
+                search_lines=search_lines, jobs=jobs)
     results: dict[int, OutputVerdict] = {}
     pending = list(range(net.num_outputs))
     for rule in RULES if method == "auto" else (RULE[method],):

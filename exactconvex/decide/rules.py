@@ -52,6 +52,7 @@ class Work:
     timeout: float | None = None
     progress: Callable | None = None
     search_lines: int = 48
+    jobs: int | None = None  # processes for the region graph
     started: float = field(default_factory=time.perf_counter)
     arrangement: object = None
 
@@ -61,7 +62,8 @@ class Work:
             from ..graph import explore
 
             left = None if self.timeout is None else max(0.0, self.timeout - (time.perf_counter() - self.started))
-            self.arrangement = explore(self.net, max_regions=self.max_regions, timeout=left, progress=self.progress)
+            self.arrangement = explore(self.net, max_regions=self.max_regions, timeout=left, progress=self.progress,
+                                       jobs=self.jobs)
         return self.arrangement
 
 

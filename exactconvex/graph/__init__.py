@@ -59,7 +59,7 @@ def graph_from_arrangement(arr: Arrangement, output: int = 0) -> "nx.Graph":
 
 
 def regions(net: Network, output: int = 0, *, max_regions: int | None = None, timeout: float | None = None,
-            progress=None) -> "nx.Graph":
+            progress=None, jobs: int | None = None) -> "nx.Graph":
     """The exact region adjacency graph of output ``output`` of ``net`` on all of R^d.
 
     Parameters
@@ -68,6 +68,7 @@ def regions(net: Network, output: int = 0, *, max_regions: int | None = None, ti
     output : int
         Which output's affine pieces and bends the graph carries.
     max_regions, timeout : optional bounds; ``LimitReached`` is raised when one is hit.
+    jobs : optional number of processes (the same graph as one process).
 
     Examples
     --------
@@ -80,7 +81,8 @@ def regions(net: Network, output: int = 0, *, max_regions: int | None = None, ti
     """
     if not 0 <= output < net.num_outputs:
         raise ValueError(f"output {output} does not exist (the network has {net.num_outputs})")
-    return graph_from_arrangement(explore(net, max_regions=max_regions, timeout=timeout, progress=progress),
+    return graph_from_arrangement(explore(net, max_regions=max_regions, timeout=timeout, progress=progress,
+                                          jobs=jobs),
                                   output)
 
 

@@ -89,7 +89,52 @@ class Region:
         return cache[k]
 
     def output_offset(self, k: int) -> fmpq:
-        return self.local.output[1][k, 0]
+        offsets = self.__dict__.get("_offsets")
+        return offsets[k] if offsets is not None else self.local.output[1][k, 0]
+
+
+class LazyRegion(Region):
+    """A region whose local maps, constraints and rows are computed from its pattern when first
+    asked for (``graph.parallel`` keeps only what the merge needs in the coordinator)."""
+
+    def __init__(self, net: Network, *args, **kwargs):
+        self.__dict__["_net"] = net
+        super().__init__(*args, **kwargs)
+
+    @property
+    def local(self) -> LocalAffine:
+        value = self.__dict__.get("_local")
+        if value is None:
+            value = self.__dict__["_local"] = self._net.local_affine(self.pattern)
+        return value
+
+    @local.setter
+    def local(self, value) -> None:
+        self.__dict__["_local"] = value
+
+    @property
+    def rows(self) -> Rows:
+        value = self.__dict__.get("_rows")
+        if value is None:
+            self.neurons, value, _, _ = constraint_rows(self._net, self.local)
+            self.__dict__["_rows"] = value
+        return value
+
+    @rows.setter
+    def rows(self, value) -> None:
+        self.__dict__["_rows"] = value
+
+    @property
+    def neurons(self) -> list:
+        value = self.__dict__.get("_neurons")
+        if value is None:
+            value, self.rows, _, _ = constraint_rows(self._net, self.local)
+            self.__dict__["_neurons"] = value
+        return value
+
+    @neurons.setter
+    def neurons(self, value) -> None:
+        self.__dict__["_neurons"] = value
 
 
 @dataclass
@@ -322,64 +367,120 @@ def implied_certificates(region: Region) -> list[tuple[int, list, list, fmpq]]:
     return out
 
 
+def _facets_and_neighbours(net: Network, basis, region: Region, known) -> list:
+    """Classify one region and find what lies across each of its facets.
+
+    Returns, per facet in order, (neuron, facet point, outward normal, neighbour pattern, new)
+    with ``new`` None when the pattern is in ``known`` (a mapping or set of patterns), else the
+    neighbour's (interior point, local maps, neurons, rows, has_zero).  With ``known`` None,
+    nothing is computed for the neighbours and ``new`` says whether the neighbour's pattern
+    came from ``pattern_along`` (True) or from flipping the facet's neuron (False).  Depends only on the
+    region and ``known``, so regions of one BFS level may be processed in any order or process
+    (``graph.parallel``); the caller assigns ids in order, which keeps the graph deterministic.
+    """
+    out = []
+    for neuron, (a, c), p, group_size in _classify(region, basis):
+        outward = tuple(-v for v in a)
+        if group_size == 1 and not region.has_zero:
+            # only neurons vanishing at p can change state just past it; here that is this
+            # neuron alone, its upstream unchanged, and its constraint decreasing: it flips
+            pattern = region.pattern[:neuron] + (1 - region.pattern[neuron],) + region.pattern[neuron + 1:]
+            local = None
+        else:
+            pattern, local = net.pattern_along(p, outward)
+        new = None
+        if known is None:
+            new = local is not None
+        elif pattern not in known:
+            local = local or net.flip_local(region.local, neuron)
+            neurons, rows, _, zero = constraint_rows(net, local)
+            point = _point_across(rows, p, outward)
+            if point is None:  # the neighbour rule guarantees a step; anything else is a bug
+                l, j = net.hidden_neurons[neuron]
+                raise AssertionError(f"no interior point across the facet of neuron {j} of layer {l} "
+                                     f"of region {region.id}")
+            new = (point, local, neurons, rows, zero)
+        out.append((neuron, p, outward, pattern, new))
+    region.rows.release()
+    return out
+
+
+class _Graph:
+    """The regions found so far, ids in discovery order, with the bounds of ``explore``."""
+
+    def __init__(self, max_regions, timeout, progress):
+        self.t0 = time.perf_counter()
+        self.max_regions, self.timeout, self.progress = max_regions, timeout, progress
+        self.regions: list[Region] = []
+        self.by_pattern: dict[tuple, int] = {}
+        self.done = 0
+
+    def add(self, pattern, point, local, neurons, rows, zero) -> int:
+        regions = self.regions
+        if self.max_regions is not None and len(regions) >= self.max_regions:
+            raise LimitReached(f"stopped at the limit of {self.max_regions} regions "
+                               f"({sum(1 for r in regions if r.facets or r.redundant or r.implied)} fully processed)",
+                               self.done, len(regions))
+        rid = len(regions)
+        regions.append(Region(rid, pattern, tuple(point), local, neurons, rows, has_zero=zero))
+        self.by_pattern[pattern] = rid
+        return rid
+
+    def check_time(self) -> None:
+        if self.timeout is not None and time.perf_counter() - self.t0 > self.timeout:
+            raise LimitReached(f"stopped after {self.timeout:g} s with {self.done} regions processed and "
+                               f"{len(self.regions)} found", self.done, len(self.regions))
+
+    def merge(self, region: Region, found: list) -> None:
+        """Record one processed region's facets, adding its new neighbours in facet order."""
+        for neuron, p, outward, pattern, new in found:
+            nid = self.by_pattern.get(pattern)
+            if nid is None:
+                nid = self.add(pattern, *new)
+            region.facets.append(Facet(neuron, p, nid, outward))
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, len(self.regions))
+
+
+def _first_region(net: Network, graph: _Graph):
+    x0 = _start_point(net)
+    pattern0 = net.pattern(x0)
+    local0 = net.local_affine(pattern0)
+    neurons0, rows0, _, zero0 = constraint_rows(net, local0)
+    graph.add(pattern0, x0, local0, neurons0, rows0, zero0)
+    return span_basis(_input_facing_rows(net))
+
+
 def explore(net: Network, *, max_regions: int | None = None, timeout: float | None = None,
-            progress: Callable[[int, int], None] | None = None) -> Arrangement:
+            progress: Callable[[int, int], None] | None = None, jobs: int | None = None) -> Arrangement:
     """All full-dimensional activation regions of ``net`` with their facets and neighbours.
 
     Raises LimitReached when ``max_regions`` regions were found or ``timeout`` seconds passed
-    before every region was processed.
+    before every region was processed.  ``jobs`` > 1 explores on that many processes, level by
+    level of the breadth-first search (``graph.parallel``): the same regions, ids, facets and
+    certificates as the serial run.
+
+    Examples
+    --------
+    >>> from exactconvex import network_from_dict
+    >>> net = network_from_dict({"format": "exactconvex.network", "version": 1, "input_dim": 1,
+    ...     "layers": [{"weight": [[1], [-1]]}, {"weight": [[1, 1]]}]})
+    >>> [r.pattern for r in explore(net).regions]
+    [(1, 0), (0, 1)]
     """
-    t0 = time.perf_counter()
-    x0 = _start_point(net)
-    pattern0 = net.pattern(x0)
-    by_pattern: dict[tuple, int] = {}
-    regions: list[Region] = []
+    if jobs is not None and jobs > 1:
+        from .parallel import explore_parallel
 
-    def add_region(pattern, point, local, neurons, rows, zero) -> int:
-        if max_regions is not None and len(regions) >= max_regions:
-            raise LimitReached(f"stopped at the limit of {max_regions} regions "
-                               f"({sum(1 for r in regions if r.facets or r.redundant or r.implied)} fully processed)",
-                               done, len(regions))
-        rid = len(regions)
-        regions.append(Region(rid, pattern, tuple(point), local, neurons, rows, has_zero=zero))
-        by_pattern[pattern] = rid
-        return rid
-
-    done = 0
-    basis = span_basis(_input_facing_rows(net))
-    local0 = net.local_affine(pattern0)
-    neurons0, rows0, _, zero0 = constraint_rows(net, local0)
-    add_region(pattern0, x0, local0, neurons0, rows0, zero0)
-    while done < len(regions):
-        if timeout is not None and time.perf_counter() - t0 > timeout:
-            raise LimitReached(f"stopped after {timeout:g} s with {done} regions processed and "
-                               f"{len(regions)} found", done, len(regions))
-        region = regions[done]
-        for neuron, (a, c), p, group_size in _classify(region, basis):
-            outward = tuple(-v for v in a)
-            if group_size == 1 and not region.has_zero:
-                # only neurons vanishing at p can change state just past it; here that is this
-                # neuron alone, its upstream unchanged, and its constraint decreasing: it flips
-                pattern = region.pattern[:neuron] + (1 - region.pattern[neuron],) + region.pattern[neuron + 1:]
-                local = None
-            else:
-                pattern, local = net.pattern_along(p, outward)
-            nid = by_pattern.get(pattern)
-            if nid is None:
-                local = local or net.flip_local(region.local, neuron)
-                neurons, rows, _, zero = constraint_rows(net, local)
-                point = _point_across(rows, p, outward)
-                if point is None:  # the neighbour rule guarantees a step; anything else is a bug
-                    l, j = net.hidden_neurons[neuron]
-                    raise AssertionError(f"no interior point across the facet of neuron {j} of layer {l} "
-                                         f"of region {region.id}")
-                nid = add_region(pattern, point, local, neurons, rows, zero)
-            region.facets.append(Facet(neuron, p, nid, outward))
-        region.rows.release()
-        done += 1
-        if progress is not None:
-            progress(done, len(regions))
-    return Arrangement(net, regions, time.perf_counter() - t0)
+        return explore_parallel(net, jobs, max_regions=max_regions, timeout=timeout, progress=progress)
+    graph = _Graph(max_regions, timeout, progress)
+    basis = _first_region(net, graph)
+    regions = graph.regions
+    while graph.done < len(regions):
+        graph.check_time()
+        region = regions[graph.done]
+        graph.merge(region, _facets_and_neighbours(net, basis, region, graph.by_pattern))
+    return Arrangement(net, regions, time.perf_counter() - graph.t0)
 
 
 def _input_facing_rows(net: Network) -> np.ndarray:

@@ -1,0 +1,144 @@
+"""``explore(net, jobs=N)``: the same region graph and byte-identical certificates as one process.
+
+The parallel search (``exactconvex.graph.parallel``) merges BFS levels in region order; these tests
+compare it with the serial search on generic, degenerate (integer weights: coincident hyperplanes,
+dead neurons, lineality spaces) and LeakyReLU networks, with the pool forced on from the first
+level and tiny chunks, so that ordering, stealing and the lazy regions are all exercised.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from flint import fmpq
+
+from exactconvex.certificates.writer import region_graph_json
+from exactconvex.checker import verify
+from exactconvex.decide import check
+from exactconvex.graph import LimitReached, explore, regions
+from exactconvex.graph import parallel
+from exactconvex.network import Layer, Network, network_to_dict
+from exactconvex.sweep.generate import icnn_structured, int_network, torch_network
+
+
+def leaky(net: Network, slope) -> Network:
+    return Network(net.input_dim, [Layer(l.weight, l.bias, l.skip, fmpq(slope) if i < len(net.layers) - 1 else fmpq(0))
+                                   for i, l in enumerate(net.layers)])
+
+
+def with_input_skips(net: Network, seed: int) -> Network:
+    rng = np.random.default_rng(seed)
+    layers = []
+    for i, layer in enumerate(net.layers):
+        skip = dict(layer.skip)
+        if i >= 1:
+            skip[0] = int_network(rng, net.input_dim, [], outputs=layer.width, bound=2).layers[0].weight
+        layers.append(Layer(layer.weight, layer.bias, skip, layer.slope))
+    return Network(net.input_dim, layers)
+
+
+NETWORKS = {
+    "torch d2 8x8": lambda: torch_network(np.random.default_rng(1), 2, [8, 8]),
+    "icnn d3 6x6": lambda: icnn_structured(torch_network(np.random.default_rng(2), 3, [6, 6])),
+    "int d2 6x5 (degenerate)": lambda: int_network(np.random.default_rng(3), 2, [6, 5], bound=1),
+    "int d3 5x4 (degenerate)": lambda: int_network(np.random.default_rng(4), 3, [5, 4], bound=2),
+    "int d3 4x4 lineality": lambda: Network(3, [Layer(l.weight * 1 if i else
+                                                      _zero_last_column(l.weight), l.bias, l.skip, l.slope)
+                                                for i, l in enumerate(int_network(np.random.default_rng(5), 3, [4, 4],
+                                                                                  bound=2).layers)]),
+    "leaky d2 7x7": lambda: leaky(torch_network(np.random.default_rng(6), 2, [7, 7]), "1/10"),
+    "leaky int d2 5x5 (degenerate)": lambda: leaky(int_network(np.random.default_rng(7), 2, [5, 5], bound=1), "1/4"),
+    "skips d3 5x5 two outputs": lambda: with_input_skips(torch_network(np.random.default_rng(8), 3, [5, 5], 2), 9),
+}
+
+
+def _zero_last_column(W):
+    from flint import fmpq_mat
+
+    return fmpq_mat(W.nrows(), W.ncols(), [v if (k % W.ncols()) != W.ncols() - 1 else 0
+                                            for k, v in enumerate(W.entries())])
+
+
+def _fingerprint(arr):
+    return [(r.id, r.pattern, r.interior_point, [(f.neuron, f.point, f.neighbor, f.outward) for f in r.facets],
+             r.redundant, r.implied, r.has_zero) for r in arr.regions]
+
+
+@pytest.fixture
+def eager_pool(monkeypatch):
+    """The pool from the first level on, two regions per chunk (ordering and stealing exercised)."""
+    monkeypatch.setattr(parallel, "SERIAL_LEVEL", 1)
+    monkeypatch.setattr(parallel, "CHUNK", 2)
+
+
+@pytest.mark.parametrize("name", sorted(NETWORKS))
+def test_parallel_exploration_is_the_serial_one(name, eager_pool):
+    net = NETWORKS[name]()
+    serial = explore(net)
+    both = explore(net, jobs=2)
+    assert len(serial.regions) > 3
+    assert _fingerprint(both) == _fingerprint(serial)
+    # the lazy regions of the parallel run give the serial run's maps and rows when asked
+    for a, b in zip(serial.regions, both.regions):
+        assert b.local.pre == a.local.pre
+        assert b.neurons == a.neurons and b.rows.flat == a.rows.flat
+        for k in range(net.num_outputs):
+            assert b.output_gradient(k) == a.output_gradient(k) and b.output_offset(k) == a.output_offset(k)
+    one = json.dumps(region_graph_json(net, serial)).encode()
+    assert json.dumps(region_graph_json(net, both)).encode() == one
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_certificates_are_byte_identical_and_verify(jobs, eager_pool):
+    net = icnn_structured(torch_network(np.random.default_rng(11), 2, [10, 10]))
+    a = check(net, method="regions", certificate=True)
+    b = check(net, method="regions", certificate=True, jobs=jobs)
+    assert json.dumps(b.certificate) == json.dumps(a.certificate)
+    assert verify(b.certificate).valid and b.regions == a.regions and b.facets == a.facets
+
+
+def test_graph_of_the_parallel_run_equals_the_serial_graph(eager_pool):
+    net = NETWORKS["leaky int d2 5x5 (degenerate)"]()
+    G, H = regions(net), regions(net, jobs=2)
+    assert sorted(G.nodes) == sorted(H.nodes)
+    assert {(u, v): d for u, v, d in G.edges(data=True)} == {(u, v): d for u, v, d in H.edges(data=True)}
+    for n in G.nodes:
+        assert G.nodes[n] == H.nodes[n]
+
+
+def test_limits_stop_the_parallel_run_like_the_serial_one(eager_pool):
+    net = NETWORKS["torch d2 8x8"]()
+    with pytest.raises(LimitReached) as serial:
+        explore(net, max_regions=10)
+    with pytest.raises(LimitReached) as both:
+        explore(net, max_regions=10, jobs=2)
+    assert serial.value.regions_found == both.value.regions_found == 10
+
+
+def test_progress_reaches_every_region(eager_pool):
+    net = NETWORKS["icnn d3 6x6"]()
+    seen = []
+    arr = explore(net, jobs=2, progress=lambda done, found: seen.append((done, found)))
+    assert seen[-1] == (len(arr.regions), len(arr.regions))
+    assert [d for d, _ in seen] == list(range(1, len(arr.regions) + 1))
+
+
+def test_cli_jobs_writes_the_same_certificate(tmp_path):
+    net = icnn_structured(torch_network(np.random.default_rng(12), 2, [12, 12]))
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(network_to_dict(net)))
+    outs = []
+    for jobs in ("1", "2"):
+        cert = tmp_path / f"cert{jobs}.json"
+        run = subprocess.run([sys.executable, "-m", "exactconvex", "check", str(path), "--method", "regions",
+                              "--cert", str(cert), "--jobs", jobs, "--quiet"], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        outs.append(cert.read_bytes())
+    assert outs[0] == outs[1]
+    bad = subprocess.run([sys.executable, "-m", "exactconvex", "regions", str(path), "--jobs", "0"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "--jobs" in bad.stderr and "Traceback" not in bad.stderr
