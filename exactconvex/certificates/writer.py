@@ -42,16 +42,19 @@ def witness_json(w: dict) -> dict:
     return {"output": w["output"], "x": point_json(w["x"]), "y": point_json(w["y"]), "lambda": q_str(w["lambda"])}
 
 
-def region_graph_json(net: Network, arrangement) -> dict:
+def region_graph_json(net: Network, arrangement, progress=None) -> dict:
     """The ``"region_graph"`` of an explored arrangement (``exactconvex.graph.explore``): per region
     its pattern, interior point, facets (with the human-readable bends of every output), the
-    Farkas certificates of its redundant constraints and its implied groups."""
+    Farkas certificates of its redundant constraints and its implied groups.  ``progress(done,
+    total)``, if given, is called per region written."""
     from ..graph.explore import bend
 
     regs = arrangement.regions
     names = [list(n) for n in net.hidden_neurons]
     out = []
     for r in regs:
+        if progress is not None and r.id % 16 == 0:
+            progress(r.id, len(regs))
         facets = []
         for f in r.facets:
             other = regs[f.neighbor]
@@ -69,6 +72,8 @@ def region_graph_json(net: Network, arrangement) -> dict:
         if implied:
             region["implied"] = implied
         out.append(region)
+    if progress is not None:
+        progress(len(regs), len(regs))
     return {"regions": out}
 
 
@@ -79,29 +84,30 @@ def not_convex_certificate(net: Network, witness: dict) -> dict:
     return cert
 
 
-def convex_certificate(net: Network, proofs: Sequence[tuple[int, str]], arrangement=None) -> dict:
+def convex_certificate(net: Network, proofs: Sequence[tuple[int, str]], arrangement=None, progress=None) -> dict:
     """Claim "convex": one proof (output, method) per output, in order, and the region graph when
-    an arrangement is given (required when a proof's method is "regions")."""
+    an arrangement is given (required when a proof's method is "regions"; ``progress(done,
+    total)`` is called per region written)."""
     cert = _header("convex", net)
     cert["proofs"] = [{"output": k, "method": method} for k, method in proofs]
     if arrangement is not None:
-        cert["region_graph"] = region_graph_json(net, arrangement)
+        cert["region_graph"] = region_graph_json(net, arrangement, progress)
     return cert
 
 
-def certificate_of_verdict(net: Network, verdict, arrangement=None) -> dict:
+def certificate_of_verdict(net: Network, verdict, arrangement=None, progress=None) -> dict:
     """The certificate of a ``Verdict`` of ``check``: "not_convex" with its witness, or "convex" with
     each output's proof (``OutputVerdict.proof``: a method name of the certificate format)."""
     if not verdict.convex:
         return not_convex_certificate(net, verdict.witness)
-    return convex_certificate(net, [(o.output, o.proof) for o in verdict.outputs], arrangement)
+    return convex_certificate(net, [(o.output, o.proof) for o in verdict.outputs], arrangement, progress)
 
 
-def equivalence_certificate(f: Network, g: Network, h: Network, arrangement) -> dict:
+def equivalence_certificate(f: Network, g: Network, h: Network, arrangement, progress=None) -> dict:
     """Claim "equivalent": h = f - g embedded, f and g under "networks", h's region graph."""
     cert = _header("equivalent", h)
     cert.update({"networks": {"f": network_to_dict(f), "g": network_to_dict(g)},
-                 "region_graph": region_graph_json(h, arrangement),
+                 "region_graph": region_graph_json(h, arrangement, progress),
                  "summary": f"f - g is 0 on each of the {len(arrangement.regions)} regions of its region graph, "
                             f"which cover R^{h.input_dim}"})
     return cert

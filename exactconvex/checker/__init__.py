@@ -28,7 +28,7 @@ Two kinds of failure, decided consistently:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from .convexify_claim import check_nearest_convex, read_nearest_convex
@@ -101,7 +101,8 @@ def _bind(claim: str, net: Network, parsed: Any, given: list[Network]) -> None:
                               f"({_difference(mine, theirs)})")
 
 
-def verify(cert, network=None, *, reference: bool = False) -> CheckResult:
+def verify(cert, network=None, *, reference: bool = False, progress: Callable[[int, int], None] | None = None
+           ) -> CheckResult:
     """Check a certificate exactly.
 
     Parameters
@@ -118,6 +119,8 @@ def verify(cert, network=None, *, reference: bool = False) -> CheckResult:
     reference : bool
         Use the plain-rational reference implementations of the speed tricks (slower; for
         testing that they agree).
+    progress : callable(done, total), optional
+        Called as the region graph's regions are checked (three passes over the regions).
 
     Returns
     -------
@@ -155,7 +158,10 @@ def verify(cert, network=None, *, reference: bool = False) -> CheckResult:
     parsed = CLAIMS[claim].read(data)
     try:
         _bind(claim, net, parsed, given)
-        summary = CLAIMS[claim].check(net, parsed, REFERENCE if reference else FAST)
+        kernels = REFERENCE if reference else FAST
+        if progress is not None:
+            kernels = replace(kernels, progress=progress)
+        summary = CLAIMS[claim].check(net, parsed, kernels)
     except Invalid as exc:
         return CheckResult(False, str(exc), claim)
     return CheckResult(True, summary.text, claim, summary.regions, summary.facets)

@@ -324,6 +324,7 @@ class Kernels:
     signs_at: Callable[[fmpq_mat, list], list]
     first_wrong_identity: Callable[[list, list, list], Any]
     implied_multipliers: Callable[[fmpq_mat, fmpq_mat], ImpliedOutcome]
+    progress: Callable[[int, int], None] | None = None  # progress(done, total) over the regions' passes
 
 
 FAST = Kernels(signs_at, first_wrong_identity, implied_multipliers)
@@ -489,19 +490,35 @@ def _points_to_evaluate(regions: tuple[Region, ...]) -> tuple[list[list[tuple]],
     return points, across
 
 
+def _counted(items, progress, start: int, total: int):
+    """``items``, calling ``progress(done, total)`` every 16 items (the passes over the regions count
+    one after the other: ``start`` is where this pass begins)."""
+    if progress is None:
+        yield from items
+        return
+    done = start
+    for item in items:
+        if done % 16 == 0:
+            progress(done, total)
+        yield item
+        done += 1
+    progress(done, total)
+
+
 def check_region_graph(net: Network, regions: tuple[Region, ...], outputs: list[int],
                        kernels: Kernels = FAST) -> tuple[int, int]:
     """Checks 1-4 on every region and check 5 for ``outputs``; returns (regions, facets), a
     facet counted once per pair of regions that share it."""
     layout = Layout.of(net)
     check_well_formed(net, layout, regions)
-    maps = [region_maps(net, R.pattern) for R in regions]
+    n = len(regions)
+    maps = [region_maps(net, R.pattern) for R in _counted(regions, kernels.progress, 0, 3 * n)]
     points, across = _points_to_evaluate(regions)
-    values = [kernels.signs_at(maps[r].matrix, points[r]) for r in range(len(regions))]
+    values = [kernels.signs_at(maps[r].matrix, points[r]) for r in _counted(range(n), kernels.progress, n, 3 * n)]
     for r, R in enumerate(regions):
         check_interior_point(r, R, maps[r], values[r][0], layout)
     shared = set()
-    for r, R in enumerate(regions):
+    for r, R in _counted(enumerate(regions), kernels.progress, 2 * n, 3 * n):
         facet_constraints = []
         for i, F in enumerate(R.facets):
             g = check_facet_relative_interior(r, i, F, maps[r], values[r][1 + i], layout)

@@ -299,37 +299,52 @@ def load_network(path: str, args):
 # ----- progress and limits ------------------------------------------------------------------------
 
 class Progress:
-    """Counts the work (regions processed and found) and shows it as one line on stderr, only on a
-    terminal and after about a second.  The counts also say what was done when a bound stops
-    the work (``limit_reached``)."""
+    """The progress of a command's work on stderr: tqdm bars (``exactconvex.progress.ProgressBars``),
+    one per phase longer than about a second, only on a terminal and never with ``--quiet``.
+
+    Call it as ``progress(done, found)`` (the region graph: regions processed and found) and
+    ``progress.phase(name)`` for the callable of a later phase (certificate, checking, conditions);
+    ``close()`` ends the bar on screen.  The counts also say what was done when a bound stops the
+    work (``limit_reached``).
+    """
 
     def __init__(self, enabled: bool, what: str = "regions"):
+        from ..progress import ProgressBars
+
         self.enabled = enabled and _isatty(sys.stderr)
-        self.start = time.perf_counter()
-        self.last = 0.0
         self.what = what
-        self.shown = False
-        self.done = 0
-        self.found = 0
+        self._bars = ProgressBars(self.enabled, what, file=sys.stderr, delay=_progress_delay(), notebook=False)
+
+    @property
+    def done(self) -> int:
+        return self._bars.done
+
+    @property
+    def found(self) -> int:
+        return self._bars.found
+
+    @property
+    def shown(self) -> bool:
+        return self._bars.shown
 
     def __call__(self, done: int, found: int) -> None:
-        self.done, self.found = done, found
-        if not self.enabled:
-            return
-        now = time.perf_counter() - self.start
-        if now > 1.0 and now - self.last > 0.2:
-            self.last = now
-            self.shown = True
-            try:
-                sys.stderr.write(f"\r{self.what}: {done} processed, {found} found, {now:.1f} s ")
-                sys.stderr.flush()
-            except (OSError, ValueError):
-                self.enabled = False
+        self._bars(done, found)
+
+    def phase(self, name: str):
+        """The callable ``report(done, total)`` of a later phase of the work."""
+        return self._bars.phase(name)
 
     def close(self) -> None:
-        if self.shown:
-            say("")
-            self.shown = False
+        self._bars.close()
+
+
+def _progress_delay() -> float:
+    """Seconds a phase lasts before its bar appears: 1, or EXACTCONVEX_PROGRESS_DELAY (0: at once)."""
+    try:
+        value = float(os.environ.get("EXACTCONVEX_PROGRESS_DELAY", "1"))
+    except ValueError:
+        return 1.0
+    return value if math.isfinite(value) and value >= 0 else 1.0
 
 
 def _isatty(stream) -> bool:
@@ -441,18 +456,20 @@ def write_text(path: str, text: str, args, option: str) -> dict:
     return write_output(path, lambda fh: fh.write(data), args, option)
 
 
-def verify_certificate(cert: dict, network, path: str) -> float:
+def verify_certificate(cert: dict, network, path: str, progress=None) -> float:
     """Verify ``cert`` with the independent checker against ``network``; returns the seconds taken.
 
     ``network`` is what the certificate must speak about, as JSON documents (``network_to_dict``):
     the network the user gave, or the pair (f, g) of an ``equivalent`` certificate.  A failure is
-    a bug (UsageError "internal error", exit 2): such a certificate is never written.
+    a bug (UsageError "internal error", exit 2): such a certificate is never written.  ``progress``
+    (the command's ``Progress``) shows the checking as a phase of its own.
     """
     from ..checker import CertificateError, verify
+    from ..progress import phase_of
 
     t0 = time.perf_counter()
     try:
-        result = verify(cert, network=network)
+        result = verify(cert, network=network, progress=phase_of(progress, "checking certificate"))
     except CertificateError as exc:
         valid, reason = False, f"the checker cannot read it: {exc}"
     else:
@@ -464,13 +481,14 @@ def verify_certificate(cert: dict, network, path: str) -> float:
 
 
 def write_certificate(cert: dict, path: str, args, network, option: str = "--cert", compact: bool = False,
-                      verified_in: float | None = None) -> dict:
+                      verified_in: float | None = None, progress=None) -> dict:
     """Verify ``cert`` against ``network`` (``verify_certificate``), then write it with ``write_text``.
 
-    ``verified_in`` (seconds) says it was verified against ``network`` already.  Returns
-    ``{"path", "bytes", "valid", "verify_seconds", "replaced"}``.
+    ``verified_in`` (seconds) says it was verified against ``network`` already; ``progress`` (the
+    command's ``Progress``) shows the checking.  Returns ``{"path", "bytes", "valid",
+    "verify_seconds", "replaced"}``.
     """
-    seconds = verify_certificate(cert, network, path) if verified_in is None else verified_in
+    seconds = verify_certificate(cert, network, path, progress) if verified_in is None else verified_in
     text = json.dumps(cert, separators=(",", ":")) if compact else json.dumps(cert, indent=1)
     report = write_text(path, text + "\n", args, option)
     return {"path": path, "bytes": report["bytes"], "valid": True, "verify_seconds": round(seconds, 6),
