@@ -12,6 +12,7 @@ closure), and shares no code with the search:
 * ``region_graph.py``: checks 1-5, one function per check, named after the lemmas of
   ``proofs/completeness.md`` and ``proofs/facet-bends.md``;
 * ``convexity.py`` and ``extra_claims.py``: the four claims;
+* ``box_claim.py``: claims about a box [A, B]^d ("convex_on_box", "not_convex" with a box);
 * ``results.py``: what a check returns.
 
 Two kinds of failure, decided consistently:
@@ -31,8 +32,9 @@ import os
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
+from .box_claim import check_convex_on_box, check_not_convex_on_box, read_convex_on_box, read_not_convex_on_box
 from .convexify_claim import check_nearest_convex, read_nearest_convex
-from .convexity import check_convex, check_not_convex, read_convex, read_not_convex
+from .convexity import check_convex, read_convex
 from .extra_claims import (check_equivalent, check_not_icnn_representable, read_equivalent,
                            read_not_icnn_representable)
 from .reader import (CertificateError, Network, field, json_document, network_document, read_json_file,
@@ -54,11 +56,12 @@ class Claim:
 
 
 CLAIMS: dict[str, Claim] = {
-    "not_convex": Claim(read_not_convex, check_not_convex),
+    "not_convex": Claim(read_not_convex_on_box, check_not_convex_on_box),  # "not_convex" with an optional "box"
     "convex": Claim(read_convex, check_convex),
     "equivalent": Claim(read_equivalent, check_equivalent),
     "not_icnn_representable": Claim(read_not_icnn_representable, check_not_icnn_representable),
     "nearest_convex": Claim(read_nearest_convex, check_nearest_convex),
+    "convex_on_box": Claim(read_convex_on_box, check_convex_on_box),
 }
 
 
