@@ -42,15 +42,17 @@ class Verdict:
     certificate: dict | None = None
     facets: int | None = None
     min_bend: object = None
+    box: object = None  # check(..., box=...): the box [A, B]^d (``graph.box.Box``); convex means convex on it
+    on_rd: "Verdict | None" = None  # with a box: the verdict on all of R^d
 
     def __bool__(self) -> bool:
         return self.convex
 
 
 def check(net: Network, method: str = "auto", certificate: bool = False, *, max_regions: int | None = None,
-          timeout: float | None = None, progress=None, search_lines: int = 48,
+          timeout: float | None = None, progress=None, search_lines: int = 48, box=None,
           jobs: int | None = None) -> Verdict:
-    """Decide exactly whether every output of ``net`` is convex on R^d.
+    """Decide exactly whether every output of ``net`` is convex on R^d (or on the box [A, B]^d).
 
     Parameters
     ----------
@@ -62,6 +64,13 @@ def check(net: Network, method: str = "auto", certificate: bool = False, *, max_
     max_regions, timeout : bounds on the region graph; ``LimitReached`` is raised when hit.
     jobs : int, optional
         Explore the region graph on this many processes (the same graph and certificate as one).
+    box : optional (A, B) or "A,B", exact numbers A < B
+        Decide convexity on the box [A, B]^d instead (``proofs/box.md``): ``convex`` is the answer
+        on the box, a witness lies in it, the certificate claims "convex_on_box" or "not_convex"
+        with the box, and ``on_rd`` holds the verdict on all of R^d, with its own certificate when
+        one is asked for.  R^d is decided first (by ``method``), then the box: a search inside it,
+        then the facets of the region graph.  A ``LimitReached`` raised while settling the box
+        carries the verdict on R^d as ``on_rd``.
 
     Examples
     --------
@@ -71,9 +80,21 @@ def check(net: Network, method: str = "auto", certificate: bool = False, *, max_
     >>> v = check(net)
     >>> v.convex, v.method
     (False, 'one-layer')
+
+    A concave kink at x = 10^6 only: convex on [-100, 100], not on R.
+
+    >>> far = network_from_dict({"format": "exactconvex.network", "version": 1, "input_dim": 1,
+    ...     "layers": [{"weight": [[1]], "bias": [-1000000]}, {"weight": [[-1]]}]})
+    >>> v = check(far, box=(-100, 100))
+    >>> v.convex, v.method, v.on_rd.convex
+    (True, 'box', False)
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if box is not None:
+        from ..graph.box import parse_box
+
+        box = parse_box(box)  # ValueError unless A < B are exact numbers
     work = Work(net, forced=method != "auto", max_regions=max_regions, timeout=timeout, progress=progress,
                 search_lines=search_lines, jobs=jobs)
     results: dict[int, OutputVerdict] = {}
@@ -88,6 +109,36 @@ def check(net: Network, method: str = "auto", certificate: bool = False, *, max_
         if pending and method != "auto":
             raise Undecided(rule.cannot(net))
     outs = [results[k] for k in range(net.num_outputs)]
+    if box is not None:
+        from ..graph import LimitReached
+        from .box import settle_box
+
+        on_rd = outs
+        try:
+            outs, separations = settle_box(work, on_rd, box, certificate)
+        except LimitReached as exc:  # the verdict on R^d is known: the exception carries it
+            exc.on_rd = _verdict(on_rd, work)
+            raise
+    verdict = _verdict(outs, work)
+    arrangement = work.arrangement
+    if box is not None:
+        verdict.box, verdict.on_rd = box, _verdict(on_rd, work)
+    if certificate:
+        from ..certificates import certificate_of_verdict
+
+        if box is not None:  # the box's certificate, and the one of the verdict on R^d beside it
+            from ..certificates.box import certificate_of_box_verdict
+
+            verdict.certificate = certificate_of_box_verdict(net, verdict, arrangement, separations)
+            verdict.on_rd.certificate = certificate_of_verdict(net, verdict.on_rd, arrangement)
+        else:
+            verdict.certificate = certificate_of_verdict(net, verdict, arrangement)
+    verdict.seconds = time.perf_counter() - work.started
+    return verdict
+
+
+def _verdict(outs: list, work: Work) -> Verdict:
+    """The verdict of the outputs' verdicts: convex iff all are, the first non-convex one's witness."""
     convex = all(o.convex for o in outs)
     first_bad = next((o for o in outs if not o.convex), None)
     arrangement = work.arrangement
@@ -96,10 +147,6 @@ def check(net: Network, method: str = "auto", certificate: bool = False, *, max_
                       regions=len(arrangement.regions) if arrangement else None, seconds=0.0, outputs=outs)
     if arrangement is not None:
         verdict.facets = sum(len(r.facets) for r in arrangement.regions) // 2
-    if certificate:
-        from ..certificates import certificate_of_verdict
-
-        verdict.certificate = certificate_of_verdict(net, verdict, arrangement)
     verdict.seconds = time.perf_counter() - work.started
     return verdict
 
