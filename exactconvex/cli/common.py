@@ -36,7 +36,7 @@ __all__ = ["EXIT_YES", "EXIT_NO", "EXIT_UNUSABLE", "UsageError", "NoVerdict", "B
            "integer", "number", "positive_seconds", "add_bounds", "check_bounds", "bounds", "add_network_options",
            "parse_state_dict_activation", "load_network", "Progress", "limit_reached", "check_outputs",
            "write_output", "write_text", "verify_certificate", "write_certificate", "point_text", "witness_text",
-           "say", "elapsed"]
+           "say", "elapsed", "box_option", "box_json", "allow_negative_values"]
 
 EXIT_YES, EXIT_NO, EXIT_UNUSABLE = 0, 1, 2
 
@@ -204,6 +204,40 @@ def bounds(args) -> dict:
                             regions_processed=0, regions_found=0, seconds=round(elapsed(args), 6))
         timeout = left
     return {"max_regions": max_regions, "timeout": timeout}
+
+
+def box_option(text: str | None):
+    """``--box A,B`` as a ``graph.box.Box`` (None without the option); UsageError unless A < B are
+    exact numbers.
+
+    >>> box_option("-100,100").text(2)
+    '[-100, 100]^2'
+    """
+    if text is None:
+        return None
+    from ..graph.box import parse_box
+
+    try:
+        return parse_box(text)
+    except ValueError as exc:
+        raise UsageError(f"--box: {exc}") from None
+
+
+def box_json(box) -> list[str]:
+    """A box as the exact strings [A, B] (rows, reports and certificates write it so)."""
+    from ..numbers import q_str
+
+    return [q_str(box.lower), q_str(box.upper)]
+
+
+def allow_negative_values(parser: argparse.ArgumentParser) -> None:
+    """Let option values that start with a minus and a digit (``--box -100,100``, ``-1/2,3``) be
+    values: argparse reads only plain negative numbers such as -100 as values and anything else
+    that starts with "-" as an option (``--box=-100,100`` works either way)."""
+    import re
+
+    if hasattr(parser, "_negative_number_matcher"):
+        parser._negative_number_matcher = re.compile(r"^-\d[\d.,/eE+-]*$")
 
 
 # ----- loading -------------------------------------------------------------------------------------

@@ -11,8 +11,9 @@ import json
 import time
 
 from ..decide.rules import METHODS  # the rule registry's names (a light import: no numpy, no flint)
-from .common import (EXIT_NO, EXIT_YES, Progress, UsageError, add_bounds, add_network_options, bounds, check_outputs,
-                     limit_reached, load_network, witness_text, write_certificate, write_output)
+from .common import (EXIT_NO, EXIT_YES, Progress, UsageError, add_bounds, add_network_options, allow_negative_values,
+                     bounds, box_json, box_option, check_outputs, limit_reached, load_network, witness_text,
+                     write_certificate, write_output)
 
 __all__ = ["add_parsers", "run_info", "run_check", "run_regions"]
 
@@ -75,14 +76,20 @@ def run_check(args) -> int:
     from ..decide import LimitReached, Undecided, check, witness_json
     from ..network import network_to_dict
 
+    box = box_option(args.box)
     net = load_network(args.network, args)
     check_outputs(args, [("--cert", args.cert)])
     progress = Progress(not args.quiet)
     t0 = time.perf_counter()
     try:
         verdict = check(net, method=args.method, certificate=args.cert is not None, progress=progress,
-                        jobs=jobs_option(args), **bounds(args))
+                        box=box, jobs=jobs_option(args), **bounds(args))
     except LimitReached as exc:
+        on_rd = getattr(exc, "on_rd", None)
+        if box is not None and on_rd is not None:  # decided on R^d, the box left undecided
+            raise limit_reached(exc, progress, args, prefix=f"no verdict on the box {box.text(net.input_dim)} (on all "
+                                f"of R^{net.input_dim}: {'convex' if on_rd.convex else 'not convex'})",
+                                convex=None, method=args.method, box=box_json(box), convex_rd=on_rd.convex) from None
         raise limit_reached(exc, progress, args, convex=None, method=args.method) from None
     except Undecided as exc:
         raise UsageError(f"no verdict: {exc}.") from None
@@ -96,12 +103,24 @@ def run_check(args) -> int:
                           for o in verdict.outputs], **_import_report(net)}
     if verdict.witness is not None:
         report["witness"] = witness_json(verdict.witness)
+    if box is not None:  # "convex" answers the box question (as the exit code does); convex_rd: all of R^d
+        report.update(box=box_json(box), convex_box=verdict.convex, convex_rd=verdict.on_rd.convex)
+        if verdict.on_rd.witness is not None:
+            report["witness_rd"] = witness_json(verdict.on_rd.witness)
     if args.cert is not None:
         report["certificate"] = write_certificate(verdict.certificate, args.cert, args, network_to_dict(net))
     if args.json:
         print(json.dumps(report))
     else:
-        if verdict.convex:
+        d = net.input_dim
+        if box is not None and verdict.convex:
+            print(f"convex on the box {box.text(d)} (method: {verdict.method}; "
+                  f"{'convex' if verdict.on_rd.convex else 'not convex'} on all of R^{d}"
+                  + (f"; {verdict.regions} regions" if verdict.regions is not None else "") + ")")
+        elif box is not None:
+            print(f"NOT convex on the box {box.text(d)} (method: {verdict.method})")
+            print("witness in the box, checked by exact evaluation: " + witness_text(report["witness"]))
+        elif verdict.convex:
             print(f"convex on all of R^{net.input_dim} (method: {verdict.method}"
                   + (f", {verdict.regions} regions" if verdict.regions is not None else "") + ")")
         else:
@@ -172,6 +191,10 @@ def add_parsers(sub) -> None:
                    help="write a certificate of the verdict (verified against NET before it is written)")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.add_argument("--method", default="auto", choices=METHODS)
+    s.add_argument("--box", metavar="A,B",
+                   help="decide convexity on the box [A, B]^d instead of R^d (exact numbers A < B, such as "
+                        "-100,100): a witness inside the box, or a certificate that covers it")
+    allow_negative_values(s)  # --box -100,100
     add_network_options(s)
     add_bounds(s)
     add_jobs(s)
