@@ -129,7 +129,8 @@ def _proposed_basis(A: list, b: list, c: list) -> list[int] | None:
     top = float(np.max(duals)) if m else 0.0
     supported = [i for i in np.argsort(-duals, kind="stable") if top > 0 and duals[i] > 1e-9 * top]
     relative = slack / size
-    tight = [i for i in np.argsort(relative, kind="stable") if relative[i] < 1e-7 and i not in set(supported)]
+    first = set(supported)
+    tight = [i for i in np.argsort(relative, kind="stable") if relative[i] < 1e-7 and i not in first]
     return _independent(A, [int(i) for i in supported + tight], N)
 
 
