@@ -2,7 +2,8 @@
 
     exactconvex sweep (NETS... | --grid SPEC) -o RESULTS.jsonl [--jobs N] [--dask ADDRESS]
                       [--timeout S] [--max-regions N] [--method M] [--certs DIR] [--certs-for WHICH]
-                      [--export DIR] [--seed S] [--retry-undecided] [--chunk N] [--json] [--quiet]
+                      [--export DIR] [--seed S] [--retry-undecided] [--chunk N] [--box A,B] [--json]
+                      [--quiet]
 
 Contract: ``shared/spec/cli.md``.  Exit 0 when every network got a row (decided or not: a row
 with ``"convex": null`` says why), 2 when the sweep could not start or was interrupted (rows
@@ -36,6 +37,7 @@ keys:
            icnn: the same networks with every weight out of a hidden layer made >= 0;
            int or int:K: integers in [-K, K] (K = 3); several: init=torch,icnn
   seed     a nonnegative integer (default 0, or --seed)
+  box      A,B: also decide convexity on the box [A, B]^d (as --box A,B)
 presets: paper-2d (d=2, 2 hidden layers of width 1,2,4,...,512, count=100),
          paper-depth (d=3, depth 2..10 x width 2..10, count=5000),
          paper-dim (d=2..10 x width 2..10, depth 2, count=5000)
@@ -45,7 +47,8 @@ certificate (--certs) and its exported file (--export).
 
 results: one JSON object per line and network, with at least "network", "convex" (true, false,
 or null with "error" saying why), "method", "regions", "seconds", then the architecture,
-"icnn_structure", the exact "witness" of a "not convex", the "certificate" file. Rows are
+"icnn_structure", the exact "witness" of a "not convex", the "certificate" file; with --box
+also "box", "convex_box" (true, false or null), "method_box" and a "witness_box" inside it. Rows are
 appended as chunks finish; a rerun with the same file skips the networks already there (a
 half-written last line is dropped and redone). When the sweep completes, the file is sorted:
 this sweep's rows in grid order (or in the order of the files).
@@ -89,8 +92,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="decide again the networks whose row says null (e.g. with a larger --timeout)")
     s.add_argument("--chunk", type=int, metavar="N",
                    help="networks per task (default: sized to about 0.25 s of work per task)")
+    s.add_argument("--box", metavar="A,B",
+                   help="also decide convexity on the box [A, B]^d (exact numbers A < B, such as -100,100): rows "
+                        "get convex_box, the summary counts the networks convex in the box but not on R^d")
     s.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    from .common import allow_negative_values
+
+    allow_negative_values(s)  # --box -100,100
     s.set_defaults(run=run)
     return s
 
@@ -127,7 +136,8 @@ def run(args) -> int:
         summary = sweep(args.networks or None, grid=args.grid, results=args.output, jobs=args.jobs, dask=args.dask,
                         seed=args.seed, method=args.method, timeout=args.timeout, max_regions=args.max_regions,
                         certs=args.certs, certs_for=args.certs_for, export=args.export,
-                        retry_undecided=args.retry_undecided, chunk=args.chunk, progress=not args.quiet)
+                        retry_undecided=args.retry_undecided, chunk=args.chunk, progress=not args.quiet,
+                        box=args.box)
     except SweepError as exc:
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:

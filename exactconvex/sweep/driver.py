@@ -106,7 +106,7 @@ def _stats_of(line: str) -> dict:
     row = json.loads(line)
     return {"convex": row.get("convex"), "icnn_structure": row.get("icnn_structure"), "method": row.get("method"),
             "seconds": row.get("seconds"), "architecture": row.get("architecture"), "init": row.get("init"),
-            "error": row.get("error")}
+            "error": row.get("error"), "convex_box": row.get("convex_box"), "box": row.get("box")}
 
 
 def _write(path: str, text: str) -> None:
@@ -120,7 +120,8 @@ def sweep(networks: Sequence | Mapping[str, Network] | None = None, *, grid: str
           results: str | os.PathLike, jobs: int | None = None, dask=None, seed: int | None = None,
           method: str = "auto", timeout: float | None = None, max_regions: int | None = None,
           certs: str | os.PathLike | None = None, certs_for: str = "all", export: str | os.PathLike | None = None,
-          retry_undecided: bool = False, chunk: int | None = None, progress: bool | None = None) -> SweepSummary:
+          retry_undecided: bool = False, chunk: int | None = None, progress: bool | None = None,
+          box=None) -> SweepSummary:
     """Decide many networks and write one JSON row per network to ``results`` (JSON lines).
 
     Parameters
@@ -142,7 +143,13 @@ def sweep(networks: Sequence | Mapping[str, Network] | None = None, *, grid: str
         ``<id>.json``.  Rerunning with ``certs`` also decides again the done rows whose certificate
         is missing.
     export : a folder (grids only); every generated network is written there as ``<id>.json``.
-    retry_undecided : decide again the networks whose row says ``"convex": null``.
+    retry_undecided : decide again the networks whose row says ``"convex": null`` (or, with a box,
+        ``"convex_box": null``).
+    box : (A, B) or "A,B", exact numbers A < B (or the grid key ``box=A,B``): also decide convexity on
+        the box [A, B]^d (``check(..., box=...)``).  Rows get ``"box"``, ``"convex_box"`` (true, false
+        or null), ``"method_box"`` and the ``"witness_box"`` inside it; ``"convex"``, ``"witness"``
+        and certificates stay those of R^d.  Done rows without this box are decided again.  The
+        summary counts the networks convex in the box and not on R^d.
     chunk : networks per task (default: sized from the measured cost, about 0.25 s of work per task).
     progress : a progress bar on stderr (default: when stderr is a terminal).
 
@@ -194,10 +201,24 @@ def sweep(networks: Sequence | Mapping[str, Network] | None = None, *, grid: str
     if seed is not None and grid is None:
         raise SweepError("--seed goes with --grid")
 
+    if box is not None:
+        from ..graph.box import parse_box
+        from ..numbers import q_str
+
+        try:
+            parsed = parse_box(box)
+        except ValueError as exc:
+            raise SweepError(f"box: {exc}") from None
+        box = (q_str(parsed.lower), q_str(parsed.upper))
+
     # ----- what the sweep is made of, in its canonical order -----
     cells: list = []
     if grid is not None:
         spec = grid if isinstance(grid, GridSpec) else parse_grid(grid, seed)
+        if spec.box is not None and box is not None and spec.box != box:
+            raise SweepError(f"the grid spec says box={','.join(spec.box)} and --box says {','.join(box)}: "
+                             "give the box once")
+        box = box or spec.box
         cells = list(spec.cells)
         kind = "grid"
         names = [cell.network_id(n) for cell, n in spec.items()]
@@ -228,7 +249,7 @@ def sweep(networks: Sequence | Mapping[str, Network] | None = None, *, grid: str
                 raise SweepError(f"cannot create the {what} folder {folder}: {exc.strerror}") from None
     options = Options(method=method, timeout=timeout, max_regions=max_regions,
                       certificates=certs_for if certs is not None else None, certificate_dir=certs,
-                      export=export is not None)
+                      export=export is not None, box=box)
 
     def make_task(batch: list[int]) -> tuple:
         if kind != "grid":
@@ -276,7 +297,9 @@ def _sweep_into(results, names, payload, cells, kind, make_task, options, summar
                 todo.append(i)
                 continue
             st = _stats_of(line)
-            if retry_undecided and st["convex"] is None:
+            if retry_undecided and (st["convex"] is None or (options.box is not None and st["convex_box"] is None)):
+                todo.append(i)
+            elif options.box is not None and st["box"] != list(options.box):  # decided without this box
                 todo.append(i)
             elif certs is not None and wants_certificate(certs_for, st["convex"], st["icnn_structure"]) \
                     and not os.path.isfile(os.path.join(certs, file_name(name))):

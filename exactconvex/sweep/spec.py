@@ -18,6 +18,8 @@ Keys:
              ``icnn`` (the same networks with every weight out of a hidden layer made >= 0),
              ``int`` or ``int:K`` (integers in [-K, K], default K = 3); several: ``torch,icnn``
 ``seed``     a nonnegative integer (default 0)
+``box``      ``A,B`` (exact numbers A < B, e.g. ``box=-100,100``): also decide convexity on the box
+             [A, B]^d (rows get ``"convex_box"``); not part of the cells, the networks stay the same
 
 Cells are the product d x architecture x outputs x init, in that order (``depth`` before
 ``width``), and network n of a cell (n = 0 .. count-1) is drawn from a random stream that
@@ -50,7 +52,7 @@ PRESETS = {
     "paper-dim": "d=2..10;width=2..10;depth=2;count=5000;init=torch;seed=0",
 }
 
-_KEYS = ("d", "widths", "width", "depth", "outputs", "count", "init", "seed")
+_KEYS = ("d", "widths", "width", "depth", "outputs", "count", "init", "seed", "box")
 
 
 class SweepError(ValueError):
@@ -108,6 +110,7 @@ class GridSpec:
     cells: tuple[Cell, ...]
     count: int
     text: str
+    box: tuple[str, str] | None = None  # the box [A, B]^d as exact strings (key box=A,B), or None
 
     def __len__(self) -> int:
         return len(self.cells) * self.count
@@ -257,6 +260,16 @@ def parse_grid(text: str, seed: int | None = None) -> GridSpec:
     cells = tuple(Cell(d, arch, m, init, seed) for d in ds for arch in archs for m in outputs for init in inits)
     if len(cells) * count > MAX_NETWORKS:
         raise SweepError(f"the grid holds {len(cells) * count} networks, more than {MAX_NETWORKS}")
+    box = None
+    if "box" in values:
+        from ..graph.box import parse_box
+        from ..numbers import q_str
+
+        try:
+            parsed = parse_box(values["box"])
+        except ValueError as exc:
+            raise SweepError(f"grid key box: {exc}") from None
+        box = (q_str(parsed.lower), q_str(parsed.upper))
     canonical = ";".join([
         "d=" + ",".join(map(str, ds)),
         "widths=" + ",".join("x".join(map(str, a)) for a in archs),
@@ -265,4 +278,6 @@ def parse_grid(text: str, seed: int | None = None) -> GridSpec:
         "init=" + ",".join(i if i != f"int:{DEFAULT_INT_BOUND}" else "int" for i in inits),
         f"seed={seed}",
     ])
-    return GridSpec(cells, count, canonical)
+    if box is not None:
+        canonical += f";box={box[0]},{box[1]}"
+    return GridSpec(cells, count, canonical, box)

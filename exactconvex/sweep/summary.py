@@ -44,6 +44,10 @@ class SweepSummary:
     "unreadable", "worker died", "internal error").  ``cells`` has one entry per architecture (and
     initialisation, for grids) with the share of convex networks among the decided ones and its
     95 % Clopper-Pearson interval.
+
+    With a box (``box``: [A, B] as exact strings), ``convex_box`` / ``not_convex_box`` /
+    ``undecided_box`` count the verdicts on the box, and ``convex_box_not_rd`` the networks convex
+    in the box but not on R^d; each cell also gets ``share_convex_box`` and its ``ci95_box``.
     """
 
     results: str
@@ -60,6 +64,11 @@ class SweepSummary:
     engine: str = ""
     notes: list = field(default_factory=list)
     cells: list = field(default_factory=list)
+    box: list | None = None
+    convex_box: int = 0
+    not_convex_box: int = 0
+    undecided_box: int = 0
+    convex_box_not_rd: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -71,10 +80,17 @@ class SweepSummary:
                  + (" (" + ", ".join(f"{k}: {v}" for k, v in sorted(self.errors.items())) + ")"
                     if self.errors else ""),
                  f"ICNN-structured: {self.icnn_structure}   convex and not ICNN-structured: {self.convex_not_icnn}"]
+        if self.box is not None:
+            lines.append(f"in the box [{self.box[0]}, {self.box[1]}]^d: convex {self.convex_box}   not convex "
+                         f"{self.not_convex_box}   undecided {self.undecided_box}   convex in the box but not on "
+                         f"R^d: {self.convex_box_not_rd}")
         if any(c["architecture"] for c in self.cells):
             head = (f"{'architecture':<16} {'init':<7} {'networks':>8} {'convex':>7} {'share':>7} "
                     f"{'95% interval':>15} {'not':>7} {'undec.':>6} {'median s':>9} {'p90 s':>8}")
             lines += ["", head, "-" * len(head)]
+            if self.box is not None:
+                lines[-2] += f" {'box':>7} {'share':>7} {'box-not-R^d':>11}"
+                lines[-1] = "-" * len(lines[-2])
             for c in self.cells:
                 share = "-" if c["share_convex"] is None else f"{c['share_convex']:.4f}"
                 ci = "-" if c["share_convex"] is None else f"[{c['ci95'][0]:.4f}, {c['ci95'][1]:.4f}]"
@@ -83,8 +99,23 @@ class SweepSummary:
                 lines.append(f"{(c['architecture'] or '?'):<16} {(c['init'] or '-'):<7} {c['networks']:>8} "
                              f"{c['convex']:>7} {share:>7} {ci:>15} {c['not_convex']:>7} {c['undecided']:>6} "
                              f"{med:>9} {p90:>8}")
+                if self.box is not None:
+                    share_box = "-" if c["share_convex_box"] is None else f"{c['share_convex_box']:.4f}"
+                    lines[-1] += f" {c['convex_box']:>7} {share_box:>7} {c['convex_box_not_rd']:>11}"
         lines += self.notes
         return "\n".join(lines)
+
+
+def _count_box(summary: SweepSummary, cell: dict, st: dict) -> None:
+    """The box verdict of one row: convex in the box, not, undecided; convex in the box and not on R^d."""
+    summary.box = summary.box or list(st["box"])
+    verdict = st.get("convex_box")
+    key = "undecided_box" if verdict is None else "convex_box" if verdict else "not_convex_box"
+    setattr(summary, key, getattr(summary, key) + 1)
+    cell[key] = cell.get(key, 0) + 1
+    if verdict and st.get("convex") is False:
+        summary.convex_box_not_rd += 1
+        cell["convex_box_not_rd"] = cell.get("convex_box_not_rd", 0) + 1
 
 
 def summarize(summary: SweepSummary, stats: list[dict]) -> SweepSummary:
@@ -116,6 +147,8 @@ def summarize(summary: SweepSummary, stats: list[dict]) -> SweepSummary:
         else:
             summary.not_convex += 1
             cell["not_convex"] += 1
+        if st.get("box") is not None:
+            _count_box(summary, cell, st)
         if convex is not None and st.get("seconds") is not None:
             times.setdefault(key, []).append(st["seconds"])
     for key, cell in cells.items():
@@ -125,5 +158,11 @@ def summarize(summary: SweepSummary, stats: list[dict]) -> SweepSummary:
         ts = times.get(key, [])
         cell["median_seconds"] = statistics.median(ts) if ts else None
         cell["p90_seconds"] = _quantile(ts, 0.9)
+        if summary.box is not None:
+            decided_box = cell.get("convex_box", 0) + cell.get("not_convex_box", 0)
+            for key_ in ("convex_box", "not_convex_box", "undecided_box", "convex_box_not_rd"):
+                cell.setdefault(key_, 0)
+            cell["share_convex_box"] = cell["convex_box"] / decided_box if decided_box else None
+            cell["ci95_box"] = list(clopper_pearson(cell["convex_box"], decided_box)) if decided_box else None
     summary.cells = list(cells.values())
     return summary

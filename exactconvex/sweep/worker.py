@@ -44,6 +44,7 @@ class Options:
     certificates: str | None = None  # None, or one of CERTS_FOR: which verdicts get a certificate
     certificate_dir: str | None = None  # where the parent writes them (the rows name the files)
     export: bool = False  # return each generated network's JSON text too
+    box: tuple[str, str] | None = None  # also decide convexity on the box [A, B]^d (exact strings A, B)
 
 
 @dataclass
@@ -129,22 +130,37 @@ def decide_row(net: Network, options: Options, name: str, fields: dict) -> tuple
         # no certificate is built where none can be wanted (an ICNN under "convex-not-icnn")
         wanted = options.certificates is not None and not (icnn and options.certificates == "convex-not-icnn")
         verdict = check(net, method=options.method, certificate=wanted,
-                        max_regions=options.max_regions, timeout=options.timeout)
+                        max_regions=options.max_regions, timeout=options.timeout, box=options.box)
     except LimitReached as exc:
         row["seconds"] = round(time.perf_counter() - t0, 6)
         row["error"] = f"limit: {exc}"
+        on_rd = getattr(exc, "on_rd", None)
+        if options.box is not None:
+            row.update(box=list(options.box), convex_box=None)
+        if on_rd is not None:  # decided on R^d, the bound was hit on the box
+            row.update(convex=on_rd.convex, method=on_rd.method)
+            if on_rd.witness is not None:
+                row["witness"] = witness_json(on_rd.witness)
         return row, None
     except Undecided as exc:
         row["seconds"] = round(time.perf_counter() - t0, 6)
         row["error"] = f"undecided: {exc}"
         return row, None
-    row.update(convex=verdict.convex, method=verdict.method, regions=verdict.regions,
-               seconds=round(verdict.seconds, 6), facets=verdict.facets)
+    on_box, verdict = (verdict, verdict.on_rd) if options.box is not None else (None, verdict)
+    row.update(convex=verdict.convex, method=verdict.method, regions=(on_box or verdict).regions,
+               seconds=round((on_box or verdict).seconds, 6), facets=(on_box or verdict).facets)
     if net.num_outputs > 1:
         row["output_verdicts"] = [{"output": o.output, "convex": o.convex, "method": o.method}
                                   for o in verdict.outputs]
+        if on_box is not None:
+            for entry, o in zip(row["output_verdicts"], on_box.outputs):
+                entry.update(convex_box=o.convex, method_box=o.method)
     if verdict.witness is not None:
         row["witness"] = witness_json(verdict.witness)
+    if on_box is not None:  # the box verdict beside the one on R^d (a certificate is of the latter)
+        row.update(box=list(options.box), convex_box=on_box.convex, method_box=on_box.method)
+        if on_box.witness is not None:
+            row["witness_box"] = witness_json(on_box.witness)
     if wants_certificate(options.certificates, verdict.convex, icnn):
         from ..checker import verify
 
@@ -171,7 +187,7 @@ def _error_row(name: str, fields: dict, error: str) -> dict:
 def _stats(row: dict) -> dict:
     return {"convex": row["convex"], "icnn_structure": row.get("icnn_structure"), "method": row["method"],
             "seconds": row["seconds"], "architecture": row.get("architecture"), "init": row.get("init"),
-            "error": row.get("error")}
+            "error": row.get("error"), "convex_box": row.get("convex_box"), "box": row.get("box")}
 
 
 def _one(name: str, fields: dict, make, options: Options, export_meta: dict | None) -> Result:
