@@ -264,7 +264,10 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
     x0 = region.interior_point
     witness: dict[int, tuple] = {}
     polar: list = []
-    if m:
+    independent = _independent_facets(rows, reps, [g[0] for g in groups], group_of, x0) if 0 < m <= rows.d else None
+    if independent is not None:
+        witness.update(independent)
+    elif m:
         first = [g[0] for g in groups]
         A, g0 = _polar_inputs(rows, first, x0)
         proposals = propose_facets(A, g0, basis, polar) or {}
@@ -335,6 +338,50 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
             region.redundant.append((neurons[r], support, [v * ratio for v in lam] if ratio != 1 else lam,
                                      mu * ratio))
     return [(neurons[groups[i][0]], reps[i], witness[i], len(groups[i])) for i in facet_order]
+
+
+def _independent_facets(rows: Rows, reps: list, first: list[int], group_of: list[int], x0: tuple
+                        ) -> dict[int, tuple] | None:
+    """Witnesses of every group as a facet when the groups' gradients a_1..a_m are linearly
+    independent (always so for at most d generic constraints, as in the low-rank regions of wide
+    inputs): x0 - g_i(x0) A^T (A A^T)^-1 e_i has g_i = 0 and every other g_j = g_j(x0) > 0.
+
+    Floats first: the pseudo-inverse proposes the moves, each point is put exactly on its
+    hyperplane (``project_onto``) and all are checked exactly in one product; if a check fails,
+    the exact m x m inverse gives the points.  No LP per constraint.  None when the gradients are
+    dependent (the general path decides then)."""
+    from flint import fmpq_mat
+
+    m, d = len(reps), len(x0)
+    F = rows.floats[first] if rows.trusted else None
+    if F is not None and np.all(np.isfinite(F)):
+        z = np.append(floats_of(x0), 1.0)
+        with np.errstate(all="ignore"):
+            moves = np.linalg.pinv(F[:, :-1]) * -(F @ z)  # column i: x0 + column lands on g_i = 0
+        candidates = None
+        if np.all(np.isfinite(moves)) and np.abs(moves).max(initial=0.0) < 2.0 ** 40:
+            # every move rounded to a multiple of 2^-24 at once (a guess; the checks below decide)
+            from flint import fmpz_mat
+
+            steps = fmpq_mat(fmpz_mat(d, m, np.rint(np.ldexp(moves, 24)).astype(np.int64).ravel().tolist())) / (1 << 24)
+            e = steps.entries()
+            candidates = [tuple(project_onto([a + e[k * m + i] for k, a in enumerate(x0)], reps[i])) for i in range(m)]
+        if candidates is not None:
+            bad = rows.not_positive(candidates)
+            if all(all(group_of[r] == i for r in b) for i, b in enumerate(bad)):
+                return dict(enumerate(candidates))
+    A = fmpq_mat(m, d, [v for a, _ in reps for v in a])
+    At = A.transpose()
+    gram = A * At
+    if gram.rank() < m:
+        return None
+    values = A * fmpq_mat(d, 1, list(x0))
+    exact_moves = At * gram.inv()  # column i: the move that changes g_i by 1 and no other g_j
+    out = {}
+    for i in range(m):
+        gi = values[i, 0] + reps[i][1]
+        out[i] = tuple(x0[k] - gi * exact_moves[k, i] for k in range(d))
+    return out
 
 
 def _polar_inputs(rows: Rows, first: list[int], x0: tuple) -> tuple[np.ndarray, np.ndarray]:
