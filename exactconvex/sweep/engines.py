@@ -32,6 +32,9 @@ DASK_MISSING = ("--dask needs the optional dependency dask[distributed]; install
                 "pip install 'exactconvex[dask]' (or pip install 'dask[distributed]')")
 
 
+_ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def cpu_count() -> int:
     """The CPUs this process may run on."""
     try:
@@ -78,7 +81,20 @@ class ProcessEngine:
             self._context.set_forkserver_preload(["exactconvex.sweep.worker", *WARM_MODULES])
             from multiprocessing import forkserver
 
-            forkserver.ensure_running()  # returns at once: the server imports while the caller goes on
+            # one BLAS thread per worker (the matrices are tiny; N workers each running a pool of BLAS
+            # threads would compete for the cores), unless the user chose otherwise; the server and the
+            # workers forked from it take the environment it starts with
+            saved = {k: os.environ.get(k) for k in _ONE_THREAD}
+            for k in _ONE_THREAD:
+                os.environ.setdefault(k, "1")
+            try:
+                forkserver.ensure_running()  # returns at once: the server imports while the caller goes on
+            finally:
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
         else:  # pragma: no cover - Windows
             self._context = multiprocessing.get_context("spawn")
         self.generation = 0
