@@ -38,7 +38,10 @@ _LAZY = {
     "from_state_dict": ("exactconvex.bridges", "from_state_dict"),
     "plot_regions": ("exactconvex.plot", "plot_regions"),
     "region_polygons": ("exactconvex.plot", "region_polygons"),
-    "sweep": ("exactconvex.sweep", "sweep"),
+    "sweep": ("exactconvex.sweep", None),  # the module is callable: exactconvex.sweep(...)
+    "convexify": ("exactconvex.convexify", None),  # likewise: exactconvex.convexify(net, norm="linf")
+    "margin": ("exactconvex.convexify", "margin"),
+    "convexity_penalty": ("exactconvex.bridges.penalty", "convexity_penalty"),
 }
 
 __all__ = list(_LAZY)
@@ -49,7 +52,8 @@ def __getattr__(name: str):
         import importlib
 
         module, attr = _LAZY[name]
-        return getattr(importlib.import_module(module), attr)
+        loaded = importlib.import_module(module)
+        return loaded if attr is None else getattr(loaded, attr)
     raise AttributeError(f"module 'exactconvex' has no attribute {name!r}")
 
 

@@ -19,7 +19,14 @@ complex (geometry notes, section 9).  Questions about it are linear programs, so
 >>> net = Network.from_lists(1, [{"weight": [[1], [-1]]}, {"weight": [[1, -2]]}])
 >>> convexify(net).distance, margin(net).margin
 (1/2, -1/2)
+
+The module itself is callable (``exactconvex.convexify(net)`` is
+``exactconvex.convexify.convexify(net)``): once imported, a subpackage shadows a function of the
+same name in its parent package, so the package forwards calls to the function.
 """
+
+import sys
+import types
 
 from .cone import Cone, FacetRow, Parameter, cone_of, output_parameters
 from .margins import Expressivity, MarginResult, OutputMargin, deepest_row, expressivity, margin
@@ -28,3 +35,11 @@ from .nearest import NORMS, ConvexifyResult, OutputDistance, convexify, lower_bo
 __all__ = ["convexify", "margin", "expressivity", "deepest_row", "cone_of", "Cone", "FacetRow", "Parameter",
            "ConvexifyResult", "OutputDistance", "MarginResult", "OutputMargin", "Expressivity", "NORMS",
            "lower_bound", "norm_of", "output_parameters"]
+
+
+class _CallableModule(types.ModuleType):
+    def __call__(self, *args, **kwargs):
+        return convexify(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
