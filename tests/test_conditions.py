@@ -519,3 +519,108 @@ def test_installed_command_when_wired(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "exactconvex", "conditions", "--arch", "2,x"], capture_output=True,
                          text=True, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+# ----- issue 14: written from the paths, exact values by matrix products, bounded ---------------------
+
+@settings(max_examples=40, deadline=None)
+@given(networks(d_range=(1, 2), depth_range=(2, 4), width_range=(1, 3), skips=True, outputs=(1, 2),
+                slopes=st.sampled_from([Fraction(0), Fraction(1, 2), Fraction(-1), Fraction(2)])),
+       st.booleans())
+def test_written_expressions_are_the_sympy_expressions(net, slope_symbols):
+    # the text written from the paths (JSON, --full) is the condition: sympy reads it and finds the
+    # same expression; every path is one term (nothing cancels), and the values are path_sum's
+    from exactconvex.pathlifting.printers import condition_json, condition_text
+
+    report = conditions(net, slope_symbols=slope_symbols)
+    for c in report:
+        assert sympy.expand(sympy.sympify(condition_text(c)) - c.expression) == 0
+        assert condition_json(c, report.architecture)["expression"] == condition_text(c)
+        for t in c.terms:
+            assert sympy.sympify(t.paths.text()) == t.expression
+            assert len(t.paths) == len(sympy.Add.make_args(t.expression)) if t.expression != 0 else len(t.paths) == 0
+            assert t.path_sum == path_sum(net, t.neuron, t.pattern, c.output)
+            assert t.jump == 1 - net.layers[t.neuron[0] - 1].slope
+        short = condition_text(c, max_terms=1)
+        assert len(short) <= len(condition_text(c)) + 40
+        if any(len(t.paths) > 1 for t in c.terms):
+            assert "path products)" in short
+
+
+def test_summaries_name_the_number_of_path_products():
+    net = Network.from_lists(1, [{"weight": [[1]]}, {"weight": [[1], [1], [1], [1]], "bias": [1, 1, 1, 1]},
+                                 {"weight": [[1, 2, 3, 4]]}])
+    c, = conditions(net)  # the layer-2 neurons are always on
+    assert c.terms[0].paths.text(max_terms=2) == "W2_1_1*v_1 + W2_2_1*v_2 + ... (4 path products)"
+    assert c.terms[0].paths.text() == "W2_1_1*v_1 + W2_2_1*v_2 + W2_3_1*v_3 + W2_4_1*v_4"
+    assert c.value == 10
+
+
+def test_text_groups_conditions_per_neuron_and_stays_short():
+    # a plain PyTorch-initialised network with many conditions per neuron: at most PER_GROUP lines per
+    # neuron, failing ones first, "... and K more", sums summarised; --full and JSON keep everything
+    from exactconvex.pathlifting.printers import MAX_GROUPS, PER_GROUP, report_text
+    from exactconvex.sweep.generate import network_rng, torch_network
+
+    net = torch_network(network_rng(0, 2, [10, 10, 10], 1, 1), 2, [10, 10, 10])
+    report = conditions(net)
+    text = report.to_text()
+    lines = text.splitlines()
+    neurons = {c.neurons for c in report}
+    assert len(report) > 3 * len(neurons)  # many conditions per neuron
+    assert len(lines) <= min(len(neurons), MAX_GROUPS) * (PER_GROUP + 2) + 3 + len(report.no_condition) + 3
+    assert max(map(len, lines)) < 400
+    assert "... and" in text and "path products)" in text
+    # every failing neuron shows a failing condition first
+    blocks = text.split("\n  z")
+    for block in blocks[1:]:
+        if " fail:" in block.splitlines()[0]:
+            assert "[FAIL]" in block.splitlines()[1]
+    full = report_text(report, full=True)
+    assert len(full.splitlines()) >= len(report) and len(full) > len(text)
+    assert report.to_text().endswith(("output 0 is convex.", "output 0 is not convex."))
+    assert all(c.value == parse_q(item["value"]) for c, item in zip(report, report.to_json()["conditions"]))
+
+
+def test_conditions_stop_at_the_timeout_after_the_region_graph():
+    from exactconvex.graph import LimitReached
+
+    net = three_switch()
+    G = regions(net)
+    with pytest.raises(LimitReached, match="while computing the conditions") as info:
+        conditions(net, graph=G, timeout=1e-12)  # the region graph is given: the conditions alone are bounded
+    assert info.value.regions_done == G.number_of_nodes()
+
+
+class _JumpingClock:
+    """time.perf_counter for the conditions module: 100 s pass at every reading (the region graph,
+    built with its own clock, is quick; the facets loop then finds the deadline passed)."""
+
+    def __init__(self):
+        import time as real
+
+        self.now = real.perf_counter()
+
+    def perf_counter(self):
+        self.now += 100.0
+        return self.now
+
+
+def test_cli_timeout_bounds_the_symbolic_part(tmp_path, monkeypatch, capsys):
+    import importlib
+
+    from exactconvex.cli.main import main
+
+    conditions_module = importlib.import_module("exactconvex.pathlifting.conditions")
+    path = write(tmp_path, three_switch())
+    monkeypatch.setattr(conditions_module, "time", _JumpingClock())
+    code = main(["conditions", str(path), "--timeout", "15", "--json", "--quiet"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    limit = json.loads(out)
+    assert limit["status"] == "limit" and limit["all_hold"] is None
+    assert limit["regions_processed"] == limit["regions_found"] == regions(three_switch()).number_of_nodes()
+    assert "while computing the conditions" in err and "Nothing was proven" in err
+    code = main(["conditions", str(path), "--timeout", "15", "--quiet"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and "no answer" in err

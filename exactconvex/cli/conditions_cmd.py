@@ -42,6 +42,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     fmt = s.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print one JSON object")
     fmt.add_argument("--latex", action="store_true", help="print a LaTeX array")
+    s.add_argument("--full", action="store_true",
+                   help="with NET: write every condition and every expression in full (text and LaTeX summarise "
+                        "long sums and show at most a few conditions per neuron; --json is always full)")
     s.add_argument("--output", type=int, default=0,
                    help="which output the conditions are about (default 0, the first)")
     add_network_options(s)
@@ -91,6 +94,9 @@ def run(args) -> int:
     if args.network is None and args.arch is None:
         raise UsageError("give a network file NET or an architecture with --arch D,N1,...,M (as in --arch 2,3,3,1).")
     if args.arch is not None:
+        if args.full:
+            raise UsageError("--full goes with a network file NET; the conditions of an architecture are always "
+                             "written in full.")
         if args.state_dict_activation is not None:
             raise UsageError("--state-dict-activation goes with a network file NET, not with --arch.")
         return _run_arch(args)
@@ -122,24 +128,31 @@ def _run_arch(args) -> int:
 
 
 def _run_network(args) -> int:
+    import time
+
     from ..graph import LimitReached
     from ..pathlifting import conditions
+    from ..pathlifting.printers import report_json, report_latex, report_text
 
     net = load_network(args.network, args)
     if not 0 <= args.output < net.num_outputs:
         raise UsageError(f"--output {args.output} does not exist (the network has {net.num_outputs} outputs, "
                          "numbered from 0)")
     progress = Progress(not args.quiet)
+    limits = bounds(args)
+    # --timeout bounds everything: the region graph, the conditions, and writing them down
+    deadline = None if limits["timeout"] is None else time.perf_counter() + limits["timeout"]
     try:
-        report = conditions(net, args.output, progress=progress, **bounds(args))
+        report = conditions(net, args.output, progress=progress, **limits)
+        if args.json:
+            text = json.dumps(report_json(report, deadline=deadline))
+        elif args.latex:
+            text = report_latex(report, full=args.full, deadline=deadline)
+        else:
+            text = report_text(report, full=args.full, deadline=deadline)
     except LimitReached as exc:
         raise limit_reached(exc, progress, args, prefix="no answer", all_hold=None) from None
     finally:
         progress.close()
-    if args.json:
-        print(json.dumps(report.to_json()))
-    elif args.latex:
-        print(report.to_latex())
-    else:
-        print(report.to_text())
+    print(text)
     return EXIT_YES if report.all_hold else EXIT_NO

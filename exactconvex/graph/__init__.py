@@ -32,8 +32,12 @@ __all__ = ["regions", "graph_from_arrangement", "explore", "Arrangement", "Limit
            "negative_facets", "to_graphml", "check_witness", "violation_witness"]
 
 
-def graph_from_arrangement(arr: Arrangement, output: int = 0) -> "nx.Graph":
-    """The region graph of one output, from an explored arrangement."""
+def graph_from_arrangement(arr: Arrangement, output: int = 0, *, redundant: bool = True) -> "nx.Graph":
+    """The region graph of one output, from an explored arrangement.
+
+    ``redundant=False`` leaves out the nodes' ``redundant`` attribute (the Farkas certificates,
+    whose implied multipliers are solved here: a third of the cost of a graph), for callers that
+    only read patterns, facets and bends."""
     import networkx as nx
 
     net = arr.network
@@ -42,9 +46,11 @@ def graph_from_arrangement(arr: Arrangement, output: int = 0) -> "nx.Graph":
         G.add_node(r.id, pattern=r.pattern, interior_point=r.interior_point,
                    gradient=r.output_gradient(output), offset=r.output_offset(output),
                    facets=[{"neuron": net.hidden_neurons[f.neuron], "point": f.point, "neighbor": f.neighbor}
-                           for f in r.facets],
-                   redundant=[{"neuron": net.hidden_neurons[n], "support": tuple(s), "multipliers": tuple(m),
-                               "constant": c} for n, s, m, c in r.redundant + implied_certificates(r)])
+                           for f in r.facets])
+        if redundant:
+            G.nodes[r.id]["redundant"] = [{"neuron": net.hidden_neurons[n], "support": tuple(s),
+                                           "multipliers": tuple(m), "constant": c}
+                                          for n, s, m, c in r.redundant + implied_certificates(r)]
     for r in arr.regions:
         for f in r.facets:
             if G.has_edge(r.id, f.neighbor):

@@ -46,7 +46,9 @@ Writing the conditions down (text, LaTeX, JSON) is ``printers.py``'s job; the ``
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Sequence
 
 from flint import fmpq
@@ -54,6 +56,7 @@ from flint import fmpq
 from ..network import Network
 from ..polyhedra import dot
 from .arch import Architecture, downstream_sum, network_value, slope_name, slope_symbol
+from .pathsums import SYMBOL, PathSum
 
 __all__ = ["Term", "FacetRef", "Condition", "NoCondition", "ConditionReport", "ArchitectureCondition",
            "ArchitectureConditions", "conditions", "conditions_for_architecture", "path_sum",
@@ -89,6 +92,60 @@ def path_sum(net: Network, neuron: tuple[int, int], pattern: Pattern, output: in
     off = None if net.is_relu else (lambda l: net.layers[l - 1].slope)
     return downstream_sum(arch, tuple(neuron), _states(neuron, pattern), output,
                           lambda k: network_value(net, k), fmpq(0), fmpq(1), off)
+
+
+class _PathSums:
+    """c_nu(D) of many (neuron, pattern) pairs of one network and output, exactly and fast.
+
+    A backward pass of matrix-vector products: the sums over the paths from every unit of layer
+    m are c_m = sum over the layers l fed by m of M_{l,m}^T (g_l * c_l), with c_L the output's
+    unit vector and g_l the gates of layer l under the pattern (1 on, the slope off); c_m depends
+    on the states of the layers after m only, so it is computed once per (m, their states) and
+    shared by every neuron of layer m (``path_sum`` computes the same numbers one path at a time).
+    """
+
+    def __init__(self, net: Network, output: int):
+        from flint import fmpq_mat
+
+        self.net = net
+        self.depth = net.depth
+        self.arch = Architecture.of_network(net)
+        top = fmpq_mat(net.num_outputs, 1)
+        top[output, 0] = 1
+        self.top = top
+        self.cache: dict = {}
+        self.transposed: dict = {}  # (into l, from m) -> M_{l,m}^T
+
+    def _matrix(self, l: int, m: int):
+        key = (l, m)
+        if key not in self.transposed:
+            layer = self.net.layers[l - 1]
+            self.transposed[key] = (layer.weight if m == l - 1 else layer.skip[m]).transpose()
+        return self.transposed[key]
+
+    def vector(self, m: int, states: tuple):
+        """c_m (a column), ``states`` the 0/1 tuples of layers m + 1, ..., L - 1."""
+        key = (m, states)
+        found = self.cache.get(key)
+        if found is not None:
+            return found
+        total = None
+        for l in self.arch.successors(m):
+            if l == self.depth:
+                h = self.top
+            else:
+                c = self.vector(l, states[l - m:])
+                gates = states[l - m - 1]
+                slope = self.net.layers[l - 1].slope
+                h = c.__class__(c.nrows(), 1, [v if on else v * slope for v, on in zip(c.entries(), gates)])
+            part = self._matrix(l, m) * h
+            total = part if total is None else total + part
+        self.cache[key] = total
+        return total
+
+    def __call__(self, neuron: tuple, pattern: Pattern) -> fmpq:
+        l, j = neuron
+        return self.vector(l, tuple(tuple(s) for s in pattern))[j, 0]
 
 
 def slope_values(arch: Architecture, slopes=None) -> dict | None:
@@ -184,20 +241,37 @@ def downstream_patterns(arch: Architecture, neuron: tuple[int, int]) -> list[Pat
 
 @dataclass(frozen=True)
 class Term:
-    """One switching neuron's share of a facet condition: coefficient * (1 - s_nu) * c_nu(D)."""
+    """One switching neuron's share of a facet condition: coefficient * (1 - s_nu) * c_nu(D).
+
+    ``paths`` is c_nu(D) symbolically (``PathSum``: its terms are written on demand);
+    ``expression`` and ``jump_expression`` are sympy forms, built the first time they are read.
+    """
 
     neuron: tuple
     pattern: Pattern
     coefficient: fmpq  # kappa = sigma * (g . n) / (n . n); 1 when the neuron switches alone
     path_sum: fmpq  # c_nu(D), exact
-    expression: object = field(compare=False)  # c_nu(D), sympy
+    paths: PathSum = field(compare=False, repr=False)  # c_nu(D), symbolic
     jump: fmpq = fmpq(1)  # 1 - s_nu, exact (1 for ReLU)
-    jump_expression: object = field(default=None, compare=False)  # 1 - s_l, sympy (None: 1)
+    slope: object = field(default=None, compare=False, repr=False)  # s_nu as written: None (every layer
+    #   ReLU: no jump factor), SYMBOL (the symbol s_l) or its exact value (0 for a ReLU layer)
 
     @property
     def value(self) -> fmpq:
         """This term's share of the condition's value: coefficient * (1 - s_nu) * c_nu(D)."""
         return self.coefficient * self.jump * self.path_sum
+
+    @cached_property
+    def expression(self):
+        """c_nu(D) as an expanded sympy polynomial (built on first use)."""
+        return self.paths.sympy()
+
+    @property
+    def jump_expression(self):
+        """1 - s_l as sympy (None when every layer is ReLU)."""
+        if self.slope is None:
+            return None
+        return 1 - (slope_symbol(self.neuron[0]) if isinstance(self.slope, str) else _sym_q(self.slope))
 
 
 @dataclass(frozen=True)
@@ -308,15 +382,32 @@ class ConditionReport:
 
         return report_json(self)
 
-    def to_text(self) -> str:
+    def to_text(self, full: bool = False) -> str:
+        """Text for people: grouped by neuron, long sums summarised (``full=True``: everything)."""
         from .printers import report_text
 
-        return report_text(self)
+        return report_text(self, full=full)
 
-    def to_latex(self) -> str:
+    def to_latex(self, full: bool = False) -> str:
+        """A LaTeX array, summarised as ``to_text`` (``full=True``: every condition in full)."""
         from .printers import report_latex
 
-        return report_latex(self)
+        return report_latex(self, full=full)
+
+    def __repr__(self) -> str:
+        from .printers import report_repr
+
+        return report_repr(self)
+
+    def _repr_html_(self) -> str:
+        from .printers import report_html
+
+        return report_html(self)
+
+    def _repr_latex_(self) -> str:
+        from .printers import report_latex
+
+        return "$$" + report_latex(self, full=False, max_rows=20) + "$$"
 
 
 def _sym_q(q: fmpq):
@@ -335,6 +426,9 @@ def conditions(net: Network, output: int = 0, *, graph=None, max_regions: int | 
     combined condition (module docstring: the multi-switch convention).  The conditions
     cover every facet, so they all hold iff output ``output`` is convex.
 
+    The values are exact (python-flint); the symbolic forms are written only when asked for
+    (``Term.paths``, ``Condition.expression``, the printers), once per distinct condition.
+
     Parameters
     ----------
     net : Network
@@ -343,8 +437,13 @@ def conditions(net: Network, output: int = 0, *, graph=None, max_regions: int | 
     graph : networkx.Graph, optional
         The region graph of this output (``exactconvex.graph.regions(net, output)``), if
         already built.
-    max_regions, timeout, progress :
-        Passed to the region graph; ``LimitReached`` is raised when a bound is hit.
+    max_regions, timeout :
+        Bounds: ``LimitReached`` is raised when the region graph reaches ``max_regions`` regions,
+        or when ``timeout`` seconds (counted from the call, the region graph included) pass
+        before the conditions are complete.
+    progress : None, True or a callable progress(done, total)
+        The region graph's progress (``exactconvex.progress``); True shows tqdm bars, and an
+        object with phases (``ProgressBars``) also follows the facets ("conditions").
     slope_symbols : bool
         In the expressions, a LeakyReLU layer l carries its slope as the symbol ``s_l`` (default),
         or, with False, as its exact value.  ``value`` is the same either way.
@@ -365,18 +464,43 @@ def conditions(net: Network, output: int = 0, *, graph=None, max_regions: int | 
     >>> report.all_hold
     False
     """
+    from ..progress import ProgressBars, as_progress, phase_of
+
+    started = time.perf_counter()
+    deadline = None if timeout is None else started + timeout
     if not 0 <= output < net.num_outputs:
         raise ValueError(f"output {output} does not exist (the network has {net.num_outputs})")
-    if graph is None:
-        from ..graph import regions
+    shown = as_progress(progress)
+    try:
+        locals_: dict = {}
+        if graph is None:
+            from ..graph import explore, graph_from_arrangement
 
-        graph = regions(net, output, max_regions=max_regions, timeout=timeout, progress=progress)
-    elif graph.graph.get("output", output) != output:
-        raise ValueError(f"the graph given is the region graph of output {graph.graph['output']}, not {output}")
+            arrangement = explore(net, max_regions=max_regions, timeout=timeout, progress=shown)
+            graph = graph_from_arrangement(arrangement, output, redundant=False)
+            locals_ = {r.id: r.local for r in arrangement.regions}  # the region graph's own local maps
+        elif graph.graph.get("output", output) != output:
+            raise ValueError(f"the graph given is the region graph of output {graph.graph['output']}, not {output}")
+        return _conditions_of_graph(net, output, graph, locals_, deadline, timeout, phase_of(shown, "conditions"),
+                                    slope_symbols)
+    finally:
+        if progress is True and isinstance(shown, ProgressBars):
+            shown.close()
+
+
+def _out_of_time(timeout, what: str, done: int, total: int, graph):
+    from ..graph import LimitReached
+
+    n = graph.number_of_nodes()
+    return LimitReached(f"stopped after {timeout:g} s while {what} ({done} of {total} done; the region graph was "
+                        f"complete: {n} regions)", n, n)
+
+
+def _conditions_of_graph(net: Network, output: int, graph, locals_: dict, deadline, timeout, report_progress,
+                         slope_symbols: bool) -> ConditionReport:
     arch = Architecture.of_network(net)
     d = net.input_dim
     L = net.depth
-    locals_: dict = {}
 
     def local(node):
         if node not in locals_:
@@ -392,22 +516,34 @@ def conditions(net: Network, output: int = 0, *, graph=None, max_regions: int | 
         return tuple(split[m - 1] for m in range(neuron[0] + 1, L))
 
     values: dict = {}
-    exprs: dict = {}
-    slopes = None if net.is_relu else network_slope_symbols(net) if slope_symbols else net.slopes
+    paths: dict = {}
+    exact = _PathSums(net, output)
+    if net.is_relu:
+        slopes = None
+    elif slope_symbols:
+        slopes = tuple(SYMBOL if s is None else fmpq(s) for s in network_slope_symbols(net))
+    else:
+        slopes = tuple(net.slopes)
 
     def term(neuron, pattern, coefficient) -> Term:
         key = (neuron, pattern)
-        if key not in values:
-            values[key] = path_sum(net, neuron, pattern, output)
-            exprs[key] = symbolic_path_sum(arch, neuron, pattern, output, slopes)
+        if key not in values:  # once per distinct (neuron, pattern): exact now, symbolic when written
+            values[key] = exact(neuron, pattern)
+            paths[key] = PathSum(arch, neuron, _states(neuron, pattern), output, slopes)
         if slopes is None:
-            return Term(neuron, pattern, coefficient, values[key], exprs[key])
-        return Term(neuron, pattern, coefficient, values[key], exprs[key], 1 - net.layers[neuron[0] - 1].slope,
-                    jump_expression(arch, neuron, slopes))
+            return Term(neuron, pattern, coefficient, values[key], paths[key])
+        return Term(neuron, pattern, coefficient, values[key], paths[key], 1 - net.layers[neuron[0] - 1].slope,
+                    slopes[neuron[0] - 1])
 
     groups: dict = {}
     switching_seen: set = set()
-    for u, v, data in graph.edges(data=True):
+    edges = graph.number_of_edges()
+    for done, (u, v, data) in enumerate(graph.edges(data=True)):
+        if done % 32 == 0:
+            if deadline is not None and time.perf_counter() > deadline:
+                raise _out_of_time(timeout, "computing the conditions of the facets", done, edges, graph)
+            if report_progress is not None:
+                report_progress(done, edges)
         switching = sorted(data["switching"], key=lambda n: net.neuron_index(*n))
         switching_seen.update(switching)
         first = switching[0]
@@ -437,6 +573,8 @@ def conditions(net: Network, output: int = 0, *, graph=None, max_regions: int | 
         source = data.get("source", u)
         target = v if source == u else u
         cond.facets.append(FacetRef((source, target), tuple(data["point"]), data["bend"], nn))
+    if report_progress is not None:
+        report_progress(edges, edges)
 
     conds = sorted(groups.values(), key=lambda c: (net.neuron_index(*c.neuron), len(c.terms),
                                                    [(net.neuron_index(*t.neuron), t.pattern, t.coefficient)
@@ -446,19 +584,22 @@ def conditions(net: Network, output: int = 0, *, graph=None, max_regions: int | 
     for idx, nu in enumerate(net.hidden_neurons):
         if nu in switching_seen:
             continue
+        if deadline is not None and time.perf_counter() > deadline:
+            raise _out_of_time(timeout, "looking at the neurons that never switch", idx, len(net.hidden_neurons),
+                               graph)
         states = {graph.nodes[x]["pattern"][idx] for x in nodes}
-        if all(all(c == 0 for c in grad(x, nu)) for x in nodes):
+        if len(states) == 2:  # pragma: no cover - the graph is connected, so an on/off neuron switches on some facet
+            no_condition.append(NoCondition(nu, "no_facet", "zero set has no (d-1)-dimensional piece"))
+        elif all(all(c == 0 for c in grad(x, nu)) for x in nodes):
             _, g0 = local(nodes[0]).pre[nu[0]]
             c0 = g0[nu[1], 0]
             no_condition.append(NoCondition(nu, "constant", f"constant: z = {c0} on all of R^{d}, so "
                                             + ("always on" if c0 > 0 else "never on")))
         elif states == {0}:
             no_condition.append(NoCondition(nu, "dead", f"dead: never on (z <= 0 on all of R^{d})"))
-        elif states == {1}:
+        else:
             no_condition.append(NoCondition(nu, "always_on", f"always on (z >= 0 on all of R^{d}, > 0 on every "
                                             "full-dimensional region), so its activation never switches"))
-        else:  # pragma: no cover - the graph is connected, so an on/off neuron switches on some facet
-            no_condition.append(NoCondition(nu, "no_facet", "zero set has no (d-1)-dimensional piece"))
     return ConditionReport(net, arch, output, conds, no_condition, graph.number_of_nodes(), graph.number_of_edges())
 
 
