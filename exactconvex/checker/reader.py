@@ -31,7 +31,7 @@ from typing import Any
 
 from flint import fmpq, fmpq_mat, fmpz
 
-__all__ = ["CertificateError", "MAX_FILE_BYTES", "Layer", "Network", "read_json_file", "parse_json_text",
+__all__ = ["CertificateError", "MAX_FILE_BYTES", "STREAM_BYTES", "StreamedArray", "Layer", "Network", "read_json_file", "parse_json_text",
            "json_document", "number", "numbers", "field", "typed", "read_network", "network_document",
            "short", "short_text"]
 
@@ -121,14 +121,24 @@ def parse_json_text(text: str, what: str) -> Any:
 
 
 def read_json_file(path: str | os.PathLike, what: str) -> Any:
-    """Read and parse a JSON file: a regular file, UTF-8, at most MAX_FILE_BYTES bytes."""
+    """Read and parse a JSON file: a regular file, UTF-8, at most MAX_FILE_BYTES bytes.
+
+    A file of at least ``STREAM_BYTES`` bytes is read in chunks (``_StreamingReader``): the
+    array ``region_graph.regions`` is not built but replaced by a ``StreamedArray`` of its
+    elements' byte spans, each element parsed (strictly) when it is asked for, so that memory
+    does not grow with the number of regions.  Everything else is read as for a small file."""
     p = os.fspath(path)
     try:  # opened without blocking (a FIFO), then refused unless regular (a FIFO, /dev/zero, a folder)
         fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
                 raise CertificateError(f"{what} {p} is not a regular file")
+            if info.st_size > MAX_FILE_BYTES:
+                raise CertificateError(f"{what} {p} is larger than {MAX_FILE_BYTES} bytes")
             with open(fd, "rb", closefd=False) as fh:
+                if info.st_size >= STREAM_BYTES:
+                    return _StreamingReader(fh, p, f"{what} {p}").document()
                 raw = fh.read(MAX_FILE_BYTES + 1)
         finally:
             os.close(fd)
@@ -141,6 +151,186 @@ def read_json_file(path: str | os.PathLike, what: str) -> Any:
     except UnicodeDecodeError:
         raise CertificateError(f"{what} {p} is not a UTF-8 text file (the checker reads only JSON)") from None
     return parse_json_text(text, f"{what} {p}")
+
+
+STREAM_BYTES = 8 << 20  # files from 8 MiB on are streamed (a test lowers it to stream small files too)
+_CHUNK = 1 << 20
+_WHITESPACE = " \t\n\r"
+
+
+class StreamedArray:
+    """The elements of a JSON array in a file, as byte spans, parsed strictly one at a time.
+
+    ``len``, iteration (one sequential read) and indexing (one seek) give each element as the
+    strict parser reads it; the file was checked to be the same size when it is read again."""
+
+    def __init__(self, path: str, what: str, spans: list, size: int):
+        from array import array
+
+        self.path, self.what, self.size = path, what, size
+        self.starts, self.ends = array("q", (a for a, _ in spans)), array("q", (b for _, b in spans))
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def _element(self, fh, i: int) -> Any:
+        fh.seek(self.starts[i])
+        raw = fh.read(self.ends[i] - self.starts[i])
+        return parse_json_text(raw.decode("utf-8"), f"{self.what}, element {i} of region_graph.regions")
+
+    def _open(self):
+        try:
+            fh = open(self.path, "rb")
+        except OSError as exc:
+            raise CertificateError(f"{self.what} cannot be read again ({exc.strerror or exc})") from None
+        if os.fstat(fh.fileno()).st_size != self.size:
+            fh.close()
+            raise CertificateError(f"{self.what} changed while it was being checked")
+        return fh
+
+    def __getitem__(self, i: int) -> Any:
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        with self._open() as fh:
+            return self._element(fh, i % len(self))
+
+    def __iter__(self):
+        with self._open() as fh:
+            for i in range(len(self)):
+                yield self._element(fh, i)
+
+
+class _StreamingReader:
+    """A JSON document read in chunks, with ``region_graph.regions`` left in the file
+    (``StreamedArray``).  Syntax is checked here (every element of that array by the standard
+    decoder, to find where it ends); the strict rules (no NaN, no key twice, exact decimals)
+    apply to everything else here and to each element when it is parsed from its span."""
+
+    def __init__(self, fh, path: str, what: str):
+        import codecs
+
+        self.fh, self.path, self.what = fh, path, what
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.buf, self.pos, self.base, self.eof = "", 0, 0, False  # base: byte offset of buf[0]
+        self.strict = json.JSONDecoder(parse_float=_JsonDecimal, parse_int=_json_int, parse_constant=_no_constant,
+                                       object_pairs_hook=_object)
+        self.plain = json.JSONDecoder()
+
+    def _more(self) -> bool:
+        if self.eof:
+            return False
+        raw = self.fh.read(_CHUNK)
+        try:
+            self.buf += self.decoder.decode(raw, final=not raw)
+        except UnicodeDecodeError:
+            raise CertificateError(f"{self.what} is not a UTF-8 text file (the checker reads only JSON)") from None
+        self.eof = not raw
+        return True
+
+    def _compact(self) -> None:
+        """Drop what was read (its bytes counted), so that the buffer stays one chunk or so."""
+        if self.pos:
+            self.base += len(self.buf[:self.pos].encode("utf-8"))
+            self.buf, self.pos = self.buf[self.pos:], 0
+
+    def _bad(self, reason: str):
+        raise CertificateError(f"{self.what} is not valid JSON ({reason})")
+
+    def _peek(self) -> str:
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in _WHITESPACE:
+                self.pos += 1
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            self._compact()
+            if not self._more():
+                return ""
+
+    def _expect(self, ch: str) -> None:
+        if self._peek() != ch:
+            self._bad(f"expected {ch!r} at byte {self.base + len(self.buf[:self.pos].encode('utf-8'))}")
+        self.pos += 1
+
+    def _value(self, decoder) -> Any:
+        """The next JSON value, parsed by ``decoder``; reads more until it is complete."""
+        self._peek()
+        while True:
+            try:
+                value, end = decoder.raw_decode(self.buf, self.pos)
+            except CertificateError as exc:
+                raise CertificateError(f"{self.what}: {exc}") from None
+            except (ValueError, RecursionError) as exc:
+                if self._more():
+                    continue
+                self._bad(_reason(exc))
+            if end == len(self.buf) and self._more():  # a number may go on in the next chunk
+                continue
+            self.pos = end
+            return value
+
+    def _key(self) -> str:
+        key = self._value(self.strict)
+        if type(key) is not str:
+            self._bad("an object key must be a string")
+        self._expect(":")
+        return key
+
+    def _object_members(self, on_member) -> dict:
+        """Read ``{...}`` calling on_member(key) for each value (it reads the value)."""
+        self._expect("{")
+        obj: dict = {}
+        if self._peek() == "}":
+            self.pos += 1
+            return obj
+        while True:
+            if self._peek() != '"':
+                self._bad("expected a string key")
+            key = self._key()
+            if key in obj:
+                raise CertificateError(f"{self.what}: the key {short_text(key)} appears twice in the same JSON object")
+            obj[key] = on_member(key)
+            ch = self._peek()
+            self.pos += 1
+            if ch == "}":
+                return obj
+            if ch != ",":
+                self._bad("expected ',' or '}' in an object")
+
+    def _regions(self) -> Any:
+        if self._peek() != "[":
+            return self._value(self.strict)
+        self.pos += 1
+        spans = []
+        if self._peek() == "]":
+            self.pos += 1
+        else:
+            while True:
+                self._peek()
+                self._compact()
+                start = self.base
+                self._value(self.plain)
+                spans.append((start, self.base + len(self.buf[:self.pos].encode("utf-8"))))
+                ch = self._peek()
+                self.pos += 1
+                if ch == "]":
+                    break
+                if ch != ",":
+                    self._bad("expected ',' or ']' in the array region_graph.regions")
+        return StreamedArray(self.path, self.what, spans, os.fstat(self.fh.fileno()).st_size)
+
+    def document(self) -> Any:
+        if self._peek() != "{":
+            value = self._value(self.strict)
+        else:
+            def member(key):
+                if key == "region_graph" and self._peek() == "{":
+                    return self._object_members(lambda k: self._regions() if k == "regions" else self._value(self.strict))
+                return self._value(self.strict)
+
+            value = self._object_members(member)
+        if self._peek() != "":
+            self._bad("extra data after the JSON document")
+        return value
 
 
 def json_document(value: Any, what: str) -> Any:

@@ -40,14 +40,15 @@ from typing import Any, Callable
 from flint import fmpq, fmpq_mat
 
 from .arithmetic import Row, local_affine
-from .reader import CertificateError, Network, field, number, numbers, short, typed
+from .reader import CertificateError, Network, StreamedArray, field, number, numbers, short, typed
 from .results import Invalid, require
 
 __all__ = ["Neuron", "Facet", "FarkasEntry", "ImpliedGroup", "Region", "RegionMaps", "Layout", "Kernels",
            "ImpliedOutcome", "FAST", "REFERENCE", "read_region_graph", "check_region_graph", "region_maps",
            "check_interior_point", "check_facet_relative_interior", "check_neighbour_across",
            "check_farkas_redundancy", "check_bends", "signs_at", "signs_at_reference", "first_wrong_identity",
-           "first_wrong_identity_reference", "implied_multipliers", "implied_multipliers_reference"]
+           "first_wrong_identity_reference", "implied_multipliers", "implied_multipliers_reference",
+           "values_under_pattern", "check_region_well_formed", "StreamedRegions"]
 
 
 # ----- the parsed certificate ----------------------------------------------------------------------
@@ -149,10 +150,37 @@ def _region(doc: Any, where: str) -> Region:
                         for i, E in enumerate(typed(doc.get("implied", []), list, f"{where}.implied"))))
 
 
-def read_region_graph(doc: Any) -> tuple[Region, ...]:
-    """The ``"region_graph"`` value of a certificate (CertificateError if malformed)."""
-    regions = typed(field(typed(doc, dict, "region_graph"), "regions", "region_graph"), list, "regions")
-    return tuple(_region(R, f"regions[{r}]") for r, R in enumerate(regions))
+class StreamedRegions:
+    """The regions of a streamed certificate file (``reader.StreamedArray``): each one read from
+    the file when asked for (by index, or all in order), never all of them at once."""
+
+    def __init__(self, array: StreamedArray):
+        self.array = array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, r: int) -> Region:
+        return _region(self.array[r], f"regions[{r}]")
+
+    def __iter__(self):
+        for r, R in enumerate(self.array):
+            yield _region(R, f"regions[{r}]")
+
+
+def read_region_graph(doc: Any) -> "tuple[Region, ...] | StreamedRegions":
+    """The ``"region_graph"`` value of a certificate (CertificateError if malformed).
+
+    A streamed file's regions (``reader.read_json_file``) are all read here once, so that a
+    malformed one is found before anything is checked, and then dropped: the checks read them
+    again, one at a time."""
+    regions = field(typed(doc, dict, "region_graph"), "regions", "region_graph")
+    if isinstance(regions, StreamedArray):
+        streamed = StreamedRegions(regions)
+        for _ in streamed:
+            pass
+        return streamed
+    return tuple(_region(R, f"regions[{r}]") for r, R in enumerate(typed(regions, list, "regions")))
 
 
 # ----- what the checker computes per region ----------------------------------------------------------
@@ -317,6 +345,23 @@ def implied_multipliers_reference(M: fmpq_mat, T: fmpq_mat) -> ImpliedOutcome:
     return ImpliedOutcome(True, True, _first_negative([R[i, cols + j] for i in range(cols) for j in range(n)], n))
 
 
+def values_under_pattern(net: Network, pattern: tuple[str, ...], x: tuple) -> list:
+    """The value g_nu(x) of every hidden neuron's constraint under ``pattern`` (topological order):
+    one forward pass with the states fixed by the pattern, matrix-vector products only (no
+    affine maps).  Reference: the maps' rows evaluated at x (``region_maps`` then ``signs_at``)."""
+    on = [[ch == "1" for ch in s] for s in pattern]
+    h = [fmpq_mat(len(x), 1, list(x))]
+    values = []
+    for l, layer in enumerate(net.layers[:-1], start=1):
+        z = layer.weight * h[l - 1] + layer.bias
+        for k, S in layer.skip:
+            z = z + S * h[k]
+        e = z.entries()
+        values.extend(v if o else -v for v, o in zip(e, on[l - 1]))
+        h.append(fmpq_mat(len(e), 1, [v if o else layer.slope * v for v, o in zip(e, on[l - 1])]))
+    return values
+
+
 @dataclass(frozen=True)
 class Kernels:
     """The arithmetic that checks 1-4 rely on, fast or plain."""
@@ -325,29 +370,35 @@ class Kernels:
     first_wrong_identity: Callable[[list, list, list], Any]
     implied_multipliers: Callable[[fmpq_mat, fmpq_mat], ImpliedOutcome]
     progress: Callable[[int, int], None] | None = None  # progress(done, total) over the regions' passes
+    values_under_pattern: Callable[[Network, tuple, tuple], list] | None = None  # None: from the region's maps
 
 
-FAST = Kernels(signs_at, first_wrong_identity, implied_multipliers)
+FAST = Kernels(signs_at, first_wrong_identity, implied_multipliers, values_under_pattern=values_under_pattern)
 REFERENCE = Kernels(signs_at_reference, first_wrong_identity_reference, implied_multipliers_reference)
 
 
 # ----- the checks ------------------------------------------------------------------------------------
 
-def check_well_formed(net: Network, layout: Layout, regions: tuple[Region, ...]) -> None:
+def check_well_formed(net: Network, layout: Layout, regions) -> None:
     """Lengths and indices that the checks below rely on (wrong ones make the certificate invalid)."""
-    require(regions, "the region graph has no regions (an empty list would pass checks 1-5 vacuously)")
-    d, widths = net.input_dim, list(layout.widths)
+    require(len(regions), "the region graph has no regions (an empty list would pass checks 1-5 vacuously)")
     for r, R in enumerate(regions):
-        require(len(R.pattern) == len(widths) and all(len(s) == n and set(s) <= {"0", "1"}
-                                                      for s, n in zip(R.pattern, widths)),
-                f"region {r}: pattern {list(R.pattern)} is not one string of 0/1 per hidden layer of widths {widths}")
-        require(len(R.interior_point) == d,
-                f"region {r}: the interior point has {len(R.interior_point)} coordinates, expected {d}")
-        for i, F in enumerate(R.facets):
-            w = f"region {r}, facet {i}"
-            require(layout.position(F.neuron) is not None, f"{w}: the network has no {F.neuron}")
-            require(len(F.point) == d, f"{w}: the point has {len(F.point)} coordinates, expected {d}")
-            require(0 <= F.neighbor < len(regions), f"{w}: neighbor {F.neighbor} is not a region index")
+        check_region_well_formed(net, layout, r, R, len(regions))
+
+
+def check_region_well_formed(net: Network, layout: Layout, r: int, R: Region, count: int) -> None:
+    """``check_well_formed`` for region r of ``count``."""
+    d, widths = net.input_dim, list(layout.widths)
+    require(len(R.pattern) == len(widths) and all(len(s) == n and set(s) <= {"0", "1"}
+                                                  for s, n in zip(R.pattern, widths)),
+            f"region {r}: pattern {list(R.pattern)} is not one string of 0/1 per hidden layer of widths {widths}")
+    require(len(R.interior_point) == d,
+            f"region {r}: the interior point has {len(R.interior_point)} coordinates, expected {d}")
+    for i, F in enumerate(R.facets):
+        w = f"region {r}, facet {i}"
+        require(layout.position(F.neuron) is not None, f"{w}: the network has no {F.neuron}")
+        require(len(F.point) == d, f"{w}: the point has {len(F.point)} coordinates, expected {d}")
+        require(0 <= F.neighbor < count, f"{w}: neighbor {F.neighbor} is not a region index")
 
 
 def check_interior_point(r: int, R: Region, maps: RegionMaps, values: list, layout: Layout) -> None:
@@ -475,21 +526,6 @@ def check_farkas_redundancy(r: int, R: Region, maps: RegionMaps, facet_constrain
                           f"redundant")
 
 
-def _points_to_evaluate(regions: tuple[Region, ...]) -> tuple[list[list[tuple]], list[list[int]]]:
-    """Per region, the points where its constraints are needed: its interior point (column 0),
-    its facet points (columns 1, 2, ...), then the facet points of regions naming it as
-    neighbour; and for facet i of region r, its column among its neighbour's points."""
-    points = [[R.interior_point, *(F.point for F in R.facets)] for R in regions]
-    across = []
-    for R in regions:
-        columns = []
-        for F in R.facets:
-            columns.append(len(points[F.neighbor]))
-            points[F.neighbor].append(F.point)
-        across.append(columns)
-    return points, across
-
-
 def _counted(items, progress, start: int, total: int):
     """``items``, calling ``progress(done, total)`` every 16 items (the passes over the regions count
     one after the other: ``start`` is where this pass begins)."""
@@ -505,26 +541,85 @@ def _counted(items, progress, start: int, total: int):
     progress(done, total)
 
 
-def check_region_graph(net: Network, regions: tuple[Region, ...], outputs: list[int],
-                       kernels: Kernels = FAST) -> tuple[int, int]:
+class _RecentMaps:
+    """The maps of recently checked regions, up to a memory budget; older ones are recomputed from
+    their pattern (kept compactly) when a later region names them as neighbour.  Breadth-first
+    certificates name mostly recent neighbours."""
+
+    BUDGET = 96 << 20  # bytes, estimated
+
+    def __init__(self, net: Network, layout: Layout):
+        from collections import OrderedDict
+
+        self.net, self.maps, self.patterns = net, OrderedDict(), []
+        neurons = sum(layout.widths) + net.outputs
+        self.capacity = max(16, self.BUDGET // (300 * (net.input_dim + 1) * max(1, neurons)))
+
+    def add(self, r: int, pattern: tuple[str, ...], maps: RegionMaps) -> None:
+        self.patterns.append("|".join(pattern).encode("ascii"))
+        self.maps[r] = maps
+        if len(self.maps) > self.capacity:
+            self.maps.popitem(last=False)
+
+    def get(self, r: int) -> RegionMaps:
+        maps = self.maps.get(r)
+        if maps is None:
+            maps = region_maps(self.net, tuple(self.patterns[r].decode("ascii").split("|")))
+            self.maps[r] = maps
+            if len(self.maps) > self.capacity:
+                self.maps.popitem(last=False)
+        else:
+            self.maps.move_to_end(r)
+        return maps
+
+
+@dataclass(frozen=True)
+class _Outputs:
+    outputs: tuple[Row, ...]  # all check 5 needs of a region
+
+
+def check_region_graph(net: Network, regions, outputs: list[int], kernels: Kernels = FAST) -> tuple[int, int]:
     """Checks 1-4 on every region and check 5 for ``outputs``; returns (regions, facets), a
-    facet counted once per pair of regions that share it."""
+    facet counted once per pair of regions that share it.
+
+    One pass over the regions, in order (``regions`` may be streamed from a file: only its
+    length, iteration and nothing else are used), with memory for one region's maps, the maps of
+    recent regions (``_RecentMaps``) and, per region not yet reached, the facet points of earlier
+    regions that name it as neighbour: checks 3 and 5 of a facet run when both of its regions
+    have been read (the neighbour's constraints at the facet point: from the later one's own
+    evaluation, or from the earlier one's maps, kept or recomputed)."""
     layout = Layout.of(net)
-    check_well_formed(net, layout, regions)
     n = len(regions)
-    maps = [region_maps(net, R.pattern) for R in _counted(regions, kernels.progress, 0, 3 * n)]
-    points, across = _points_to_evaluate(regions)
-    values = [kernels.signs_at(maps[r].matrix, points[r]) for r in _counted(range(n), kernels.progress, n, 3 * n)]
-    for r, R in enumerate(regions):
-        check_interior_point(r, R, maps[r], values[r][0], layout)
+    require(n, "the region graph has no regions (an empty list would pass checks 1-5 vacuously)")
+    for r, R in _counted(enumerate(regions), kernels.progress, 0, 2 * n):  # check 1 on every region first
+        check_region_well_formed(net, layout, r, R, n)
+        at_point = kernels.values_under_pattern(net, R.pattern, R.interior_point) if kernels.values_under_pattern \
+            else None
+        if at_point is None or any(v <= 0 for v in at_point):  # only then are the maps needed
+            maps = region_maps(net, R.pattern)
+            check_interior_point(r, R, maps, kernels.signs_at(maps.matrix, [R.interior_point])[0], layout)
+    recent = _RecentMaps(net, layout)
+    waiting: dict[int, list] = {}  # region -> (earlier region, facet index, facet, g, its outputs)
     shared = set()
-    for r, R in _counted(enumerate(regions), kernels.progress, 2 * n, 3 * n):
+    for r, R in _counted(enumerate(regions), kernels.progress, n, 2 * n):
+        maps = region_maps(net, R.pattern)
+        incoming = waiting.pop(r, [])
+        values = kernels.signs_at(maps.matrix, [R.interior_point, *(F.point for F in R.facets),
+                                                *(item[2].point for item in incoming)])
+        for k, (q, i, F, g, earlier) in enumerate(incoming):  # facets of earlier regions first, in their order
+            check_neighbour_across(q, i, F, g, maps, values[1 + len(R.facets) + k], layout)
+            check_bends(q, i, F, g, earlier, maps, outputs)
         facet_constraints = []
         for i, F in enumerate(R.facets):
-            g = check_facet_relative_interior(r, i, F, maps[r], values[r][1 + i], layout)
-            check_neighbour_across(r, i, F, g, maps[F.neighbor], values[F.neighbor][across[r][i]], layout)
-            check_bends(r, i, F, g, maps[r], maps[F.neighbor], outputs)
+            g = check_facet_relative_interior(r, i, F, maps, values[1 + i], layout)
             facet_constraints.append(g)
-            shared.add((min(r, F.neighbor), max(r, F.neighbor)))
-        check_farkas_redundancy(r, R, maps[r], facet_constraints, layout, kernels)
-    return len(regions), len(shared)
+            shared.add(min(r, F.neighbor) * n + max(r, F.neighbor))
+            if F.neighbor > r:
+                waiting.setdefault(F.neighbor, []).append((r, i, F, g, _Outputs(maps.outputs)))
+            else:
+                neighbour = maps if F.neighbor == r else recent.get(F.neighbor)
+                check_neighbour_across(r, i, F, g, neighbour, kernels.signs_at(neighbour.matrix, [F.point])[0], layout)
+                check_bends(r, i, F, g, maps, neighbour, outputs)
+        check_farkas_redundancy(r, R, maps, facet_constraints, layout, kernels)
+        recent.add(r, R.pattern, maps)
+    return n, len(shared)

@@ -1,0 +1,181 @@
+"""The checker reads large certificate files as a stream and checks the region graph in one pass.
+
+* Streamed and in-memory reading give the same verdicts and reasons (valid, invalid, unreadable).
+* The regions array is never held: the peak memory of ``verify`` (tracemalloc) stays nearly flat
+  while the certificate grows several times.
+* ``values_under_pattern`` (check 1 by one forward pass) agrees with its reference, the region's
+  maps evaluated at the point.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tracemalloc
+
+import numpy as np
+import pytest
+from flint import fmpq
+
+from exactconvex.checker import CertificateError, verify
+from exactconvex.checker import reader as checker_reader
+from exactconvex.checker.reader import read_json_file, read_network
+from exactconvex.checker.region_graph import StreamedRegions, region_maps, signs_at, values_under_pattern
+from exactconvex.decide import check
+from exactconvex.network import network_to_dict
+from exactconvex.sweep.generate import icnn_structured, int_network, torch_network
+
+
+@pytest.fixture
+def stream_everything(monkeypatch):
+    monkeypatch.setattr(checker_reader, "STREAM_BYTES", 0)
+    monkeypatch.setattr(checker_reader, "_CHUNK", 1000)  # many chunk boundaries, inside numbers and strings
+
+
+def certificate(d=2, hidden=(8, 8), seed=0):
+    net = icnn_structured(torch_network(np.random.default_rng(seed), d, list(hidden)))
+    v = check(net, method="regions", certificate=True)
+    assert v.convex
+    return v.certificate
+
+
+def both(cert, tmp_path, text=None):
+    """verify of the file (streamed) and of the parsed document; (result or error text) each."""
+    path = tmp_path / "cert.json"
+    path.write_text(text if text is not None else json.dumps(cert, indent=1))
+    out = []
+    for source in (str(path), None):
+        try:
+            if source is None:
+                doc = json.loads(path.read_text())
+                r = verify(doc)
+            else:
+                r = verify(source)
+            out.append((r.valid, r.reason, r.regions, r.facets))
+        except CertificateError as exc:
+            out.append(("unreadable", str(exc).replace(f"the certificate {path}", "the certificate")))
+    return out
+
+
+def test_a_streamed_file_is_really_streamed(tmp_path, stream_everything):
+    cert = certificate()
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(cert))
+    doc = read_json_file(path, "the certificate")
+    regions = doc["region_graph"]["regions"]
+    assert isinstance(regions, checker_reader.StreamedArray) and len(regions) == len(cert["region_graph"]["regions"])
+    assert regions[3] == json.loads(json.dumps(cert["region_graph"]["regions"][3]))
+    assert doc["network"] == json.loads(json.dumps(cert["network"]))
+
+
+def test_streamed_and_in_memory_verdicts_agree(tmp_path, stream_everything):
+    cert = certificate()
+    streamed, memory = both(cert, tmp_path)
+    assert streamed == memory and streamed[0] is True
+    # invalid: a wrong point, a wrong neighbour, a negative bend, a missing redundancy
+    mutations = []
+    c = copy.deepcopy(cert)
+    c["region_graph"]["regions"][5]["interior_point"] = ["1000", "1000"]
+    mutations.append(c)
+    c = copy.deepcopy(cert)
+    c["region_graph"]["regions"][7]["facets"][0]["neighbor"] = 0
+    mutations.append(c)
+    c = copy.deepcopy(cert)
+    c["region_graph"]["regions"][-1]["facets"][0]["point"] = ["0", "0"]
+    mutations.append(c)
+    c = copy.deepcopy(cert)
+    for R in c["region_graph"]["regions"]:
+        if R["redundant"] or R.get("implied"):
+            R["redundant"], R["implied"] = [], []
+            break
+    mutations.append(c)
+    c = copy.deepcopy(cert)
+    c["region_graph"]["regions"][2]["facets"][0]["neighbor"] = len(c["region_graph"]["regions"])
+    mutations.append(c)
+    for c in mutations:
+        streamed, memory = both(c, tmp_path)
+        assert streamed == memory and streamed[0] is False, (streamed, memory)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "duplicate key", "nan", "not a number", "extra data", "bad utf8"])
+def test_unreadable_streamed_files_are_unreadable(tmp_path, stream_everything, damage):
+    cert = certificate(hidden=(5, 5))
+    text = json.dumps(cert)
+    at = text.index('"interior_point"', len(text) // 2)
+    if damage == "truncated":
+        text = text[:len(text) * 3 // 4]
+    elif damage == "duplicate key":
+        text = text[:at] + '"pattern": ["0", "0"], ' + text[at:]
+    elif damage == "nan":
+        text = text[:at] + '"x": NaN, ' + text[at:]
+    elif damage == "not a number":
+        text = text[:at] + text[at:].replace('"interior_point": ["', '"interior_point": ["+', 1)
+    elif damage == "extra data":
+        text = text + " {}"
+    path = tmp_path / "bad.json"
+    if damage == "bad utf8":
+        path.write_bytes(text[:at].encode() + b"\xff" + text[at:].encode())
+    else:
+        path.write_text(text)
+    with pytest.raises(CertificateError):
+        verify(str(path))
+
+
+def test_an_invalid_region_before_a_malformed_one_is_still_unreadable(tmp_path, stream_everything):
+    """All of a certificate is read before anything is checked, streamed or not."""
+    cert = certificate(hidden=(5, 5))
+    cert["region_graph"]["regions"][0]["interior_point"] = ["1000", "1000"]  # invalid
+    cert["region_graph"]["regions"][-1]["facets"][0]["neighbor"] = "one"  # malformed
+    streamed, memory = both(cert, tmp_path)
+    assert streamed[0] == memory[0] == "unreadable"
+
+
+def test_verify_peak_memory_stays_flat_as_the_certificate_grows(tmp_path, stream_everything, monkeypatch):
+    # a small cache of recent regions' maps (its budget is a constant amount of memory; here it
+    # is kept below both certificates, so that what grows with them would show)
+    from exactconvex.checker.region_graph import _RecentMaps
+
+    monkeypatch.setattr(_RecentMaps, "BUDGET", 1 << 20)
+    peaks, sizes, counts = [], [], []
+    for hidden in ((10, 10), (40, 40)):
+        cert = certificate(hidden=hidden, seed=3)
+        path = tmp_path / f"c{hidden[0]}.json"
+        path.write_text(json.dumps(cert))
+        counts.append(len(cert["region_graph"]["regions"]))
+        sizes.append(path.stat().st_size)
+        del cert
+        tracemalloc.start()
+        result = verify(str(path))
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert result.valid
+    assert counts[1] > 6 * counts[0]
+    # the file grows 12x (more regions, more neurons per region); the peak grows far less
+    assert peaks[1] / peaks[0] < (sizes[1] / sizes[0]) / 3, (peaks, sizes, counts)
+    # and reading the whole file first (as below STREAM_BYTES) costs many times more
+    monkeypatch.setattr(checker_reader, "STREAM_BYTES", 1 << 40)
+    tracemalloc.start()
+    assert verify(str(path)).valid
+    whole = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert whole > 5 * peaks[1], (whole, peaks)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_values_under_pattern_agree_with_the_maps(seed):
+    rng = np.random.default_rng(seed)
+    net = int_network(rng, int(rng.integers(1, 4)), [int(rng.integers(1, 5)), int(rng.integers(1, 5))], bound=2)
+    if seed % 2:
+        from exactconvex.network import Layer, Network
+
+        net = Network(net.input_dim, [Layer(l.weight, l.bias, l.skip, fmpq(1, 3) if i < 2 else fmpq(0))
+                                      for i, l in enumerate(net.layers)])
+    checked = read_network(network_to_dict(net), "network")
+    for _ in range(5):
+        pattern = tuple("".join(str(int(b)) for b in rng.integers(0, 2, w)) for w in net.hidden_widths)
+        x = tuple(fmpq(int(v), 7) for v in rng.integers(-20, 20, net.input_dim))
+        maps = region_maps(checked, pattern)
+        reference = [sum((a * b for a, b in zip(g[:-1], x)), fmpq(0)) + g[-1] for g in maps.constraints]
+        assert values_under_pattern(checked, pattern, x) == reference
+        fast = signs_at(maps.matrix, [x])[0]
+        assert [v > 0 for v in fast] == [v > 0 for v in reference]
