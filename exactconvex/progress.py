@@ -39,6 +39,16 @@ def _isatty(stream) -> bool:
         return False
 
 
+def _columns(stream) -> int | None:
+    """The width of the terminal behind ``stream`` (0 when it does not say), None for no terminal."""
+    import os
+
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
 def _in_notebook() -> bool:
     """True inside a Jupyter kernel (where a widget bar is the right display)."""
     shell = sys.modules.get("IPython")
@@ -155,8 +165,12 @@ class ProgressBars:
 
     def _new_bar(self, what: str, total: int):
         Bar = _bar_class(self.notebook)
-        kwargs = {} if self.notebook else {"file": self.file if self.file is not None else sys.stderr,
-                                           "dynamic_ncols": True}
+        kwargs = {}
+        if not self.notebook:
+            stream = self.file if self.file is not None else sys.stderr
+            kwargs = {"file": stream, "dynamic_ncols": True}
+            if _columns(stream) == 0:  # a terminal that does not say its width: 80 columns, not an empty bar
+                kwargs = {"file": stream, "ncols": 80}
         self._bar = Bar(total=total, desc=what, unit=_UNITS.get(what, "step"), delay=self.delay, mininterval=0.25,
                         leave=True, **kwargs)
         self._bar_what = what

@@ -119,3 +119,131 @@ def test_readable_examples():
     assert readable_point([fmpq(1, 2), fmpq(10) ** 30]) == "(1/2, about 1e+30 (exact: a 31-digit integer))"
     assert approximate(fmpq(9995, 1000)) == "10"  # rounding carries into a new digit
     assert approximate(fmpq(-1, 10 ** 4)) == "-0.0001" and approximate(fmpq(1, 10 ** 5)) == "1e-05"
+
+
+# ----- check: the size of the violation, the concave facets -------------------------------------------
+
+from exactconvex import Network, check  # noqa: E402
+from exactconvex.cli.main import main  # noqa: E402
+from exactconvex.decide.display import concave_facets, violation  # noqa: E402
+from exactconvex.graph import explore, regions, summary  # noqa: E402
+from exactconvex.network import save_json  # noqa: E402
+from exactconvex.sweep.generate import icnn_structured, network_rng, torch_network  # noqa: E402
+from strategies import networks  # noqa: E402
+
+SPEC_EXAMPLE = __import__("pathlib").Path(__file__).resolve().parent.parent / "examples" / "networks" / "spec_example.json"
+
+
+@settings(max_examples=30, deadline=None)
+@given(networks(d_range=(1, 2), depth_range=(2, 3), width_range=(1, 3), skips=True, outputs=(1, 2)))
+def test_violation_and_concave_facets_are_what_they_say(net):
+    v = check(net, method="regions")
+    A = explore(net)
+    c = concave_facets(net, A)
+    # the concave facets are the facets with a negative bend, per output and together
+    for k in range(net.num_outputs):
+        G = regions(net, k)
+        bad = [(a, b) for a, b, bend in G.edges(data="bend") if bend < 0]
+        assert c.per_output[k] == (len(bad), len({n for e in bad for n in e}))
+        assert summary(G).concave_facets == len(bad) and summary(G).convex == v.outputs[k].convex
+    assert c.facets == v.facets and c.total_regions == v.regions
+    assert (c.count == 0) == v.convex
+    assert v.concave == c
+    if not v.convex:
+        w = v.witness
+        lam = w["lambda"]
+        mid = [lam * a + (1 - lam) * b for a, b in zip(w["x"], w["y"])]
+        k = w["output"]
+        expected = net.evaluate(mid)[k] - lam * net.evaluate(w["x"])[k] - (1 - lam) * net.evaluate(w["y"])[k]
+        assert v.violation == expected == violation(net, w) > 0
+        assert all((o.violation is None) == o.convex for o in v.outputs)
+
+
+def test_check_says_how_large_the_violation_is(capsys):
+    code = main(["check", str(SPEC_EXAMPLE), "--method", "regions", "--json", "--quiet"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    w = report["witness"]
+    net = exactconvex_load(SPEC_EXAMPLE)
+    exact = violation(net, {"output": w["output"], "x": [to_q(v) for v in w["x"]], "y": [to_q(v) for v in w["y"]],
+                            "lambda": to_q(w["lambda"])})
+    assert report["violation"] == str(exact) and to_q(report["violation"]) > 0
+    assert report["outputs"][0]["violation"] == report["violation"]
+    cf = report["concave_facets"]
+    assert cf["facets"] == report["facets"] and cf["total_regions"] == report["regions"]
+    assert 0 < cf["count"] <= cf["facets"] and cf["share"] == round(cf["count"] / cf["facets"], 4)
+    assert 0 < cf["regions"] <= cf["total_regions"]
+    assert report["outputs"][0]["concave_facets"] == {"count": cf["count"], "regions": cf["regions"]}
+    code = main(["check", str(SPEC_EXAMPLE), "--method", "regions", "--quiet"])
+    text = capsys.readouterr().out
+    assert code == 1
+    assert f"= {readable(exact)} > 0" in text
+    assert f"{cf['count']} of {cf['facets']} facets are concave" in text
+    assert f"border {cf['regions']} of the {cf['total_regions']} regions" in text
+    # no region graph (a faster rule decided): no concave count in JSON (null) nor in text
+    main(["check", str(SPEC_EXAMPLE), "--json", "--quiet"])
+    report = json.loads(capsys.readouterr().out)
+    if report["regions"] is None:
+        assert report["concave_facets"] is None and "violation" in report
+
+
+def exactconvex_load(path):
+    from exactconvex.network import load
+
+    return load(path)
+
+
+def test_text_outputs_show_readable_numbers(tmp_path, capsys):
+    # a bend of 60-digit fractions: regions shows an approximation, --json the exact value
+    third = fmpq(1, 3) ** 40
+    net = Network.from_lists(1, [{"weight": [[1], [1]], "bias": [0, -1]}, {"weight": [[third, -2 * third]]}])
+    path = tmp_path / "n.json"
+    save_json(net, path)
+    main(["regions", str(path), "--quiet"])
+    text = capsys.readouterr().out
+    assert "about -" in text and "(exact: a fraction of 1 and 20 digits)" in text
+    main(["regions", str(path), "--json", "--quiet"])
+    assert to_q(json.loads(capsys.readouterr().out)["min_bend"]) == -2 * third  # the kink at x = 1
+    assert max(map(len, text.splitlines())) < 200
+
+
+# ----- short reprs ------------------------------------------------------------------------------------
+
+def big_icnn() -> Network:
+    return icnn_structured(torch_network(network_rng(0, 2, [12, 12, 12], 1, 0), 2, [12, 12, 12]))
+
+
+def test_reprs_are_short_whatever_the_certificate():
+    v = check(big_icnn(), method="regions", certificate=True)
+    size = len(json.dumps(v.certificate))
+    assert size > 50_000  # a large certificate ...
+    for text in (repr(v), v._repr_html_(), v._repr_latex_()):  # ... and a few lines about it
+        assert len(text) < 1200 and text.count("\n") <= 8, text
+    assert "convex on all of R^2" in repr(v) and f"{v.regions} regions" in repr(v)
+    assert f"claim convex, {v.regions} regions (use .certificate)" in repr(v)
+    bad = check(Network.from_lists(2, [{"weight": [[1, 0], [0, 1]]}, {"weight": [[1, -1]]}]), method="regions",
+                certificate=True)
+    text = repr(bad)
+    assert "NOT convex" in text and "witness:" in text and "exceeds the chord by 1/2" in text
+    assert "concave facets: 2 of 4 facets are concave" in text and "claim not_convex" in text
+    assert r"\mathbb{R}^2" in bad._repr_latex_() and "= 1/2 > 0" in bad._repr_latex_()
+    assert "NOT convex" in bad._repr_html_() and "<b" in bad._repr_html_()
+
+
+def test_region_graph_summary_and_condition_report_reprs_are_short():
+    from exactconvex.pathlifting import conditions
+
+    net = torch_network(network_rng(0, 2, [10, 10, 10], 1, 1), 2, [10, 10, 10])
+    G = regions(net)
+    s = summary(G)
+    assert (s.regions, s.facets) == (G.number_of_nodes(), G.number_of_edges())
+    for text in (repr(s), s._repr_html_(), s._repr_latex_()):
+        assert len(text) < 600 and text.count("\n") <= 3, text
+    assert json.loads(json.dumps(s.to_json()))["concave_facets"] == s.concave_facets
+    report = conditions(net, graph=G)
+    assert len(report) > 100
+    assert repr(report).count("\n") <= 3 and len(repr(report)) < 1000
+    html, latex = report._repr_html_(), report._repr_latex_()
+    assert html.count("<tr>") <= 21 and len(html) < 20_000
+    assert latex.startswith("$$\\begin{array}") and latex.count("\\geq 0") <= 20 and latex.count("\\\\\n") <= 42
+    assert "more" in html and "more conditions" in latex

@@ -532,19 +532,23 @@ def write_certificate(cert: dict, path: str, args, network, option: str = "--cer
 # ----- printing -----------------------------------------------------------------------------------------
 
 def point_text(p) -> str:
-    """An exact point as "(p1, p2, ...)".
+    """An exact point for people: each coordinate ``readable`` (exact when short; ``--json`` keeps
+    the exact values).
 
     >>> point_text(["1/2", 3])
     '(1/2, 3)'
     """
-    return "(" + ", ".join(str(v) for v in p) + ")"
+    from ..numbers import readable_point, to_q
+
+    return readable_point([to_q(v) for v in p])
 
 
 def witness_text(w: dict) -> str:
-    """A convexity violation (``witness_json`` form) as one sentence; outputs are numbered from 0."""
-    pt = point_text
-    return (f"output {w['output']}: f(lambda x + (1 - lambda) y) > lambda f(x) + (1 - lambda) f(y) "
-            f"with x = {pt(w['x'])}, y = {pt(w['y'])}, lambda = {w['lambda']}")
+    """A convexity violation (``witness_json`` form) as one sentence; outputs are numbered from 0.
+    Coordinates are readable, at most 8 per point (``--json`` has them all, exactly)."""
+    from ..decide.display import witness_summary
+
+    return witness_summary(w)
 
 
 def _short(text: str) -> str:

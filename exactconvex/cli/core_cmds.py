@@ -75,6 +75,7 @@ def run_check(args) -> int:
     """``exactconvex check NET``: exit 0 convex, 1 not convex (with an exact witness)."""
     from ..decide import LimitReached, Undecided, check, witness_json
     from ..network import network_to_dict
+    from ..numbers import q_str
 
     box = box_option(args.box)
     net = load_network(args.network, args)
@@ -96,19 +97,30 @@ def run_check(args) -> int:
     finally:
         progress.close()
     seconds = time.perf_counter() - t0
+    concave = verdict.concave  # the region graph's concave facets (None when it was not built)
     report = {"convex": verdict.convex, "method": verdict.method, "regions": verdict.regions,
               "seconds": round(seconds, 6), "facets": verdict.facets,
               "outputs": [{"output": o.output, "convex": o.convex, "method": o.method,
-                           **({"witness": witness_json(o.witness)} if o.witness else {})}
-                          for o in verdict.outputs], **_import_report(net)}
+                           **({"witness": witness_json(o.witness), "violation": q_str(o.violation)}
+                              if o.witness else {}),
+                           **({"concave_facets": {"count": concave.per_output[o.output][0],
+                                                  "regions": concave.per_output[o.output][1]}}
+                              if concave is not None else {})}
+                          for o in verdict.outputs],
+              "concave_facets": None if concave is None else concave.to_json(), **_import_report(net)}
     if verdict.witness is not None:
         report["witness"] = witness_json(verdict.witness)
+        report["violation"] = q_str(verdict.violation)  # f(lambda x + (1-lambda) y) - chord, exact
     if box is not None:  # "convex" answers the box question (as the exit code does); convex_rd: all of R^d
         report.update(box=box_json(box), convex_box=verdict.convex, convex_rd=verdict.on_rd.convex)
         if verdict.on_rd.witness is not None:
             report["witness_rd"] = witness_json(verdict.on_rd.witness)
     if args.cert is not None:
-        report["certificate"] = write_certificate(verdict.certificate, args.cert, args, network_to_dict(net))
+        try:
+            report["certificate"] = write_certificate(verdict.certificate, args.cert, args, network_to_dict(net),
+                                                      progress=progress)
+        finally:
+            progress.close()
     if args.json:
         print(json.dumps(report))
     else:
@@ -120,12 +132,17 @@ def run_check(args) -> int:
         elif box is not None:
             print(f"NOT convex on the box {box.text(d)} (method: {verdict.method})")
             print("witness in the box, checked by exact evaluation: " + witness_text(report["witness"]))
+            print(_violation_text(verdict.violation))
         elif verdict.convex:
             print(f"convex on all of R^{net.input_dim} (method: {verdict.method}"
-                  + (f", {verdict.regions} regions" if verdict.regions is not None else "") + ")")
+                  + (f", {verdict.regions} regions, {verdict.facets} facets" if verdict.regions is not None else "")
+                  + ")")
         else:
             print(f"NOT convex (method: {verdict.method})")
             print("witness, checked by exact evaluation: " + witness_text(report["witness"]))
+            print(_violation_text(verdict.violation))
+        if concave is not None and not verdict.convex:
+            print("concave facets of the region graph: " + concave.text())
         _print_import_report(net)
         if args.cert is not None:
             c = report["certificate"]
@@ -134,9 +151,16 @@ def run_check(args) -> int:
     return EXIT_YES if verdict.convex else EXIT_NO
 
 
+def _violation_text(amount) -> str:
+    from ..numbers import readable
+
+    return (f"violation: f(lambda x + (1 - lambda) y) - (lambda f(x) + (1 - lambda) f(y)) = {readable(amount)} > 0"
+            + ("" if readable(amount) == str(amount) else " (exact in --json)"))
+
+
 def run_regions(args) -> int:
     """``exactconvex regions NET``: the exact region graph of one output (exit 0)."""
-    from ..graph import LimitReached, min_bend, regions, to_graphml
+    from ..graph import LimitReached, min_bend, regions, summary, to_graphml
 
     net = load_network(args.network, args)
     if not 0 <= args.output < net.num_outputs:
@@ -151,16 +175,23 @@ def run_regions(args) -> int:
     finally:
         progress.close()
     mb = min_bend(G)
+    shape = summary(G)
     report = {"regions": G.number_of_nodes(), "facets": G.number_of_edges(),
               "min_bend": None if mb is None else str(mb), "output": args.output,
-              "seconds": round(G.graph["seconds"], 6)}
+              "seconds": round(G.graph["seconds"], 6), "concave_facets": shape.concave_facets,
+              "regions_at_concave_facets": shape.regions_at_concave}
     if args.graphml:
         report["graphml"] = write_output(args.graphml, lambda fh: to_graphml(G, fh), args, "--graphml")
     if args.json:
         print(json.dumps(report))
     else:
+        from ..numbers import readable
+
         print(f"{report['regions']} full-dimensional regions, {report['facets']} facets, "
-              f"smallest bend {report['min_bend']} (output {args.output})")
+              f"smallest bend {'none (no facet)' if mb is None else readable(mb)} (output {args.output})")
+        if shape.concave_facets:
+            print(f"{shape.concave_facets} concave facets (bend < 0), bordering {shape.regions_at_concave} regions: "
+                  f"output {args.output} is not convex")
     return EXIT_YES
 
 

@@ -45,8 +45,11 @@ def run_equiv(args) -> int:
         report.update({"point": [str(v) for v in r.point], "output": r.output,
                        "f": str(r.f_value), "g": str(r.g_value)})
     elif args.cert is not None:
-        report["certificate"] = write_certificate(r.certificate, args.cert, args,
-                                                  (network_to_dict(f), network_to_dict(g)))
+        try:
+            report["certificate"] = write_certificate(r.certificate, args.cert, args,
+                                                      (network_to_dict(f), network_to_dict(g)), progress=progress)
+        finally:
+            progress.close()
     if args.json:
         print(json.dumps(report))
     elif r.equivalent:
@@ -56,8 +59,10 @@ def run_equiv(args) -> int:
             print(f"certificate: {args.cert} ({report['certificate']['bytes']} bytes, verified against "
                   f"{args.f} and {args.g})")
     else:
-        print(f"NOT equivalent: at x = {point_text(r.point)}, output {r.output}: f(x) = {r.f_value}, "
-              f"g(x) = {r.g_value} (exact)")
+        from ..numbers import readable
+
+        print(f"NOT equivalent: at x = {point_text(r.point)}, output {r.output}: f(x) = {readable(r.f_value)}, "
+              f"g(x) = {readable(r.g_value)}, f(x) - g(x) = {readable(r.f_value - r.g_value)} (exact values: --json)")
         if args.cert is not None:
             print(f"no certificate written to {args.cert}: the differing point above is the proof")
     return EXIT_YES if r.equivalent else EXIT_NO
@@ -94,7 +99,11 @@ def run_to_icnn(args) -> int:
     # the certificate of equality binds the ICNN written to the network given: checked before
     # anything is written, whether or not --cert asks for it to be kept
     pair = (network_to_dict(net), network_to_dict(icnn))
-    verify_seconds = verify_certificate(conv.certificate, pair, args.cert or args.output)
+    progress = Progress(not args.quiet)  # the checking of the certificate (to_icnn reports no progress)
+    try:
+        verify_seconds = verify_certificate(conv.certificate, pair, args.cert or args.output, progress)
+    finally:
+        progress.close()
     written = write_text(args.output, dumps(icnn) + "\n", args, "-o")
     report = {"convex": True, "output": args.output, "width": icnn.hidden_widths[0], "icnn": icnn.is_icnn(),
               "equivalent": conv.equivalence.equivalent, "regions": conv.equivalence.regions,

@@ -44,9 +44,28 @@ class Verdict:
     min_bend: object = None
     box: object = None  # check(..., box=...): the box [A, B]^d (``graph.box.Box``); convex means convex on it
     on_rd: "Verdict | None" = None  # with a box: the verdict on all of R^d
+    violation: object = None  # the witness's f(lambda x + (1-lambda) y) - (lambda f(x) + (1-lambda) f(y)), exact
+    concave: object = None  # ``display.ConcaveFacets`` when the region graph was built
+    input_dim: int | None = None
 
     def __bool__(self) -> bool:
         return self.convex
+
+    # a few lines in a terminal or a notebook, whatever the size of the certificate
+    def __repr__(self) -> str:
+        from .display import verdict_repr
+
+        return verdict_repr(self)
+
+    def _repr_html_(self) -> str:
+        from .display import verdict_html
+
+        return verdict_html(self)
+
+    def _repr_latex_(self) -> str:
+        from .display import verdict_latex
+
+        return verdict_latex(self)
 
 
 def check(net: Network, method: str = "auto", certificate: bool = False, *, max_regions: int | None = None,
@@ -62,6 +81,9 @@ def check(net: Network, method: str = "auto", certificate: bool = False, *, max_
     certificate : bool
         Also build a certificate (``Verdict.certificate``) that ``exactconvex.verify`` checks.
     max_regions, timeout : bounds on the region graph; ``LimitReached`` is raised when hit.
+    progress : None, True or a callable progress(done, found)
+        True shows tqdm bars (region graph, certificate); a callable follows the region graph
+        (``exactconvex.progress``).
     jobs : int, optional
         Explore the region graph on this many processes (the same graph and certificate as one).
     box : optional (A, B) or "A,B", exact numbers A < B
@@ -95,8 +117,19 @@ def check(net: Network, method: str = "auto", certificate: bool = False, *, max_
         from ..graph.box import parse_box
 
         box = parse_box(box)  # ValueError unless A < B are exact numbers
-    work = Work(net, forced=method != "auto", max_regions=max_regions, timeout=timeout, progress=progress,
-                search_lines=search_lines, jobs=jobs)
+    from ..progress import as_progress, phase_of
+
+    shown = as_progress(progress)
+    try:
+        return _check(net, method, certificate, box, Work(
+            net, forced=method != "auto", max_regions=max_regions, timeout=timeout, progress=shown,
+            search_lines=search_lines, jobs=jobs), lambda: phase_of(shown, "certificate"))
+    finally:
+        if progress is True:
+            shown.close()
+
+
+def _check(net: Network, method: str, certificate: bool, box, work: Work, certificate_progress) -> Verdict:
     results: dict[int, OutputVerdict] = {}
     pending = list(range(net.num_outputs))
     for rule in RULES if method == "auto" else (RULE[method],):
@@ -130,9 +163,9 @@ def check(net: Network, method: str = "auto", certificate: bool = False, *, max_
             from ..certificates.box import certificate_of_box_verdict
 
             verdict.certificate = certificate_of_box_verdict(net, verdict, arrangement, separations)
-            verdict.on_rd.certificate = certificate_of_verdict(net, verdict.on_rd, arrangement)
+            verdict.on_rd.certificate = certificate_of_verdict(net, verdict.on_rd, arrangement, certificate_progress())
         else:
-            verdict.certificate = certificate_of_verdict(net, verdict, arrangement)
+            verdict.certificate = certificate_of_verdict(net, verdict, arrangement, certificate_progress())
     verdict.seconds = time.perf_counter() - work.started
     return verdict
 
@@ -147,8 +180,27 @@ def _verdict(outs: list, work: Work) -> Verdict:
                       regions=len(arrangement.regions) if arrangement else None, seconds=0.0, outputs=outs)
     if arrangement is not None:
         verdict.facets = sum(len(r.facets) for r in arrangement.regions) // 2
+    _annotate(verdict, work)
     verdict.seconds = time.perf_counter() - work.started
     return verdict
+
+
+def _annotate(verdict: Verdict, work: Work) -> None:
+    """What a verdict tells people besides yes or no (``display``): the size of each witness's
+    violation, and the concave facets when the region graph was built (counted once per check)."""
+    from .display import concave_facets, violation
+
+    net = work.net
+    verdict.input_dim = net.input_dim
+    for o in verdict.outputs:
+        if o.witness is not None and o.violation is None:
+            o.violation = violation(net, o.witness)
+    if verdict.witness is not None:
+        verdict.violation = violation(net, verdict.witness)
+    if work.arrangement is not None:
+        if work.concave is None:
+            work.concave = concave_facets(net, work.arrangement)
+        verdict.concave = work.concave
 
 
 def build_certificate(net: Network, verdict: Verdict, arrangement=None) -> dict:

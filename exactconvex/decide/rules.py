@@ -39,6 +39,7 @@ class OutputVerdict:
     method: str
     witness: dict | None = None
     proof: str | None = None
+    violation: object = None  # the witness's f(lambda x + (1-lambda) y) - (lambda f(x) + (1-lambda) f(y)), exact
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Work:
     jobs: int | None = None  # processes for the region graph
     started: float = field(default_factory=time.perf_counter)
     arrangement: object = None
+    concave: object = None  # the concave facets of the arrangement (``display.concave_facets``), once
 
     def regions(self):
         """The explored arrangement of the network (``exactconvex.graph.explore``), built once."""

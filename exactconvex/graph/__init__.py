@@ -19,6 +19,7 @@ Analyses are plain functions of the graph: ``min_bend``, ``negative_facets``,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..network import Network
@@ -29,7 +30,7 @@ from .explore import (Arrangement, LimitReached, bend, check_witness, edge_norma
                       switching_neurons, violation_witness)
 
 __all__ = ["regions", "graph_from_arrangement", "explore", "Arrangement", "LimitReached", "min_bend",
-           "negative_facets", "to_graphml", "check_witness", "violation_witness"]
+           "negative_facets", "to_graphml", "check_witness", "violation_witness", "summary", "RegionGraphSummary"]
 
 
 def graph_from_arrangement(arr: Arrangement, output: int = 0, *, redundant: bool = True) -> "nx.Graph":
@@ -101,6 +102,85 @@ def min_bend(G: "nx.Graph"):
 def negative_facets(G: "nx.Graph") -> list:
     """Edges (u, v) whose bend is < 0: each one is a proven concave kink."""
     return [(u, v) for u, v, b in G.edges(data="bend") if b < 0]
+
+
+@dataclass(frozen=True)
+class RegionGraphSummary:
+    """What a region graph says in a few numbers (``summary``); short in a terminal and a notebook."""
+
+    output: int
+    input_dim: int
+    regions: int
+    facets: int
+    concave_facets: int  # facets with bend < 0: each a proven concave kink of the output
+    regions_at_concave: int  # regions bordering a concave facet
+    min_bend: object  # the smallest bend (exact), None without facets
+    seconds: float
+
+    @property
+    def convex(self) -> bool:
+        """The output is convex iff no facet is concave."""
+        return self.concave_facets == 0
+
+    def lines(self) -> list[str]:
+        from ..numbers import readable
+
+        lines = [f"region graph of output {self.output} on all of R^{self.input_dim}: {self.regions} regions, "
+                 f"{self.facets} facets ({self.seconds:.3g} s)"]
+        if self.facets:
+            share = 100 * self.concave_facets / self.facets
+            lines.append(f"{self.concave_facets} concave facets ({share:.1f}%), bordering {self.regions_at_concave} "
+                         f"regions: {'convex' if self.convex else 'NOT convex'}; smallest bend {readable(self.min_bend)}")
+        else:
+            lines.append("no facet: the output is affine, hence convex")
+        return lines
+
+    def __repr__(self) -> str:
+        return "<RegionGraphSummary: " + "\n ".join(self.lines()) + ">"
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        first, *rest = self.lines()
+        return f"<div><b>{escape(first)}</b>" + "".join(f"<br>{escape(line)}" for line in rest) + "</div>"
+
+    def _repr_latex_(self) -> str:
+        from ..numbers import approximate, readable
+
+        text = (rf"\text{{{self.regions} regions, {self.facets} facets, {self.concave_facets} concave}}")
+        if self.min_bend is not None:
+            exact = readable(self.min_bend) == str(self.min_bend)
+            mantissa, _, exponent = approximate(self.min_bend).partition("e")
+            value = str(self.min_bend) if exact else (mantissa if not exponent else
+                                                      rf"{mantissa} \cdot 10^{{{int(exponent)}}}")
+            relation = "=" if exact else r"\approx"
+            text += rf",\quad \min \text{{bend}} {relation} {value}"
+        return f"${text}$"
+
+    def to_json(self) -> dict:
+        from ..numbers import q_str
+
+        return {"output": self.output, "regions": self.regions, "facets": self.facets,
+                "concave_facets": self.concave_facets, "regions_at_concave_facets": self.regions_at_concave,
+                "min_bend": None if self.min_bend is None else q_str(self.min_bend), "seconds": self.seconds}
+
+
+def summary(G: "nx.Graph") -> RegionGraphSummary:
+    """The region graph in a few numbers: regions, facets, concave facets and the regions they
+    border, the smallest bend.  Its repr is a few lines (also in notebooks: HTML and LaTeX).
+
+    Examples
+    --------
+    >>> from exactconvex import Network
+    >>> G = regions(Network.from_lists(2, [{"weight": [[1, 0], [0, 1]]}, {"weight": [[1, -1]]}]))
+    >>> s = summary(G)
+    >>> s.regions, s.facets, s.concave_facets, s.regions_at_concave, s.min_bend, s.convex
+    (4, 4, 2, 4, -1, False)
+    """
+    concave = negative_facets(G)
+    return RegionGraphSummary(G.graph.get("output", 0), G.graph.get("input_dim", 0), G.number_of_nodes(),
+                              G.number_of_edges(), len(concave), len({n for e in concave for n in e}), min_bend(G),
+                              float(G.graph.get("seconds", 0.0)))
 
 
 def to_graphml(G: "nx.Graph", path) -> None:

@@ -339,7 +339,7 @@ def report_text(report, full: bool = False, deadline=None) -> str:
     return "\n".join(lines)
 
 
-def report_latex(report, full: bool = True, deadline=None, max_rows: int | None = None) -> str:
+def report_latex(report, full: bool = False, deadline=None, max_rows: int | None = None) -> str:
     """A ``ConditionReport`` as a LaTeX array: neuron, downstream pattern, condition, value.
     ``full=False`` summarises as ``report_text`` does (at most ``PER_GROUP`` conditions per
     neuron, long sums by their first terms, readable values); ``max_rows`` stops the table
@@ -358,6 +358,11 @@ def report_latex(report, full: bool = True, deadline=None, max_rows: int | None 
         if max_rows is not None and written >= max_rows:
             break
         shown, left, left_failing = _shown(conds, per_group)
+        if max_rows is not None and written + len(shown) > max_rows:
+            cut = shown[max_rows - written:]
+            shown = shown[:max_rows - written]
+            left += len(cut)
+            left_failing += sum(1 for c in cut if not c.holds)
         for c in shown:
             neuron = r",\ ".join(neuron_latex(n) for n in c.neurons) + (r"\ (\text{combined})" if c.combined else "")
             pattern = r";\ ".join(_pattern_latex(t.neuron, t.pattern) if full else
