@@ -132,3 +132,16 @@ def test_progress_true_reaches_stderr(capsys):
     check(net, method="regions", progress=bars)
     bars.close()
     assert "regions:" in capsys.readouterr().err
+
+
+def test_verify_shows_the_checking_on_a_terminal(tmp_path):
+    net = two_layer(tmp_path)
+    cert = tmp_path / "c.json"
+    assert run_in_pipe("check", net, "--method", "regions", "--cert", cert).returncode == 0
+    code, out, term = run_on_terminal("verify", cert, "--network", net)
+    assert code == 0 and "every output is convex" in out
+    assert "checking certificate:" in term and "100%" in term, term
+    code, out, term = run_on_terminal("verify", cert, "--quiet")
+    assert code == 0 and term == ""
+    piped = run_in_pipe("verify", cert)
+    assert piped.returncode == 0 and piped.stderr == ""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 
-from .common import EXIT_NO, EXIT_UNUSABLE, EXIT_YES, UsageError, add_network_options, load_network, say
+from .common import EXIT_NO, EXIT_UNUSABLE, EXIT_YES, Progress, UsageError, add_network_options, load_network, say
 
 __all__ = ["add_parser", "run", "MODEL_EXTENSIONS"]
 
@@ -43,6 +43,7 @@ def add_parser(subparsers):
     s.add_argument("--json", action="store_true",
                    help='print one JSON object {"valid", "claim", "reason", "regions", "facets"} '
                         '(or {"valid": null, "error"} when unreadable)')
+    s.add_argument("--quiet", action="store_true", help="no progress report on stderr")
     add_network_options(s)
     s.set_defaults(run=run)
     return s
@@ -57,7 +58,7 @@ def _network_argument(path: str, args):
     return network_to_dict(load_network(path, args))
 
 
-def _verify(args):
+def _verify(args, progress=None):
     from ..checker import verify
 
     if len(args.network) > 2:
@@ -65,7 +66,7 @@ def _verify(args):
                          "or twice (f and g of an equivalent certificate)")
     given = [_network_argument(path, args) for path in args.network]
     network = None if not given else given[0] if len(given) == 1 else tuple(given)
-    return verify(args.certificate, network=network)
+    return verify(args.certificate, network=network, progress=progress)
 
 
 def run(args) -> int:
@@ -73,13 +74,17 @@ def run(args) -> int:
     from ..network import FormatError, NetworkError
     from ..numbers import NumberError
 
+    progress = Progress(not getattr(args, "quiet", False), what="checking certificate")
     try:
-        result = _verify(args)
+        result = _verify(args, progress)
     except (CertificateError, FormatError, NetworkError, NumberError, UsageError) as exc:
+        progress.close()
         say(f"exactconvex: {exc}")
         if args.json:
             print(json.dumps({"valid": None, "error": str(exc)}))
         return EXIT_UNUSABLE
+    finally:
+        progress.close()  # the bar ends before the answer is printed
     if args.json:
         print(json.dumps({"valid": result.valid, "claim": result.claim, "reason": result.reason,
                           "regions": result.regions, "facets": result.facets}))
