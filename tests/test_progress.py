@@ -145,3 +145,15 @@ def test_verify_shows_the_checking_on_a_terminal(tmp_path):
     assert code == 0 and term == ""
     piped = run_in_pipe("verify", cert)
     assert piped.returncode == 0 and piped.stderr == ""
+
+
+def test_progress_true_in_every_entry_point(capsys):
+    from exactconvex.graph import regions
+    from exactconvex.pathlifting import conditions
+
+    net = Network.from_lists(2, [{"weight": [[1, 0], [0, 1]]}, {"weight": [[1, 1]]}])
+    # True makes bars (shown after a second: nothing here, and no error), and they are closed again
+    assert regions(net, progress=True).number_of_nodes() == 4
+    assert check(net, method="regions", certificate=True, progress=True).convex
+    assert conditions(net, progress=True).all_hold
+    assert capsys.readouterr().err == ""

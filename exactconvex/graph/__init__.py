@@ -75,6 +75,7 @@ def regions(net: Network, output: int = 0, *, max_regions: int | None = None, ti
     output : int
         Which output's affine pieces and bends the graph carries.
     max_regions, timeout : optional bounds; ``LimitReached`` is raised when one is hit.
+    progress : None, True (tqdm bars) or a callable progress(done, found), per region processed.
     jobs : optional number of processes (the same graph as one process).
 
     Examples
@@ -88,9 +89,16 @@ def regions(net: Network, output: int = 0, *, max_regions: int | None = None, ti
     """
     if not 0 <= output < net.num_outputs:
         raise ValueError(f"output {output} does not exist (the network has {net.num_outputs})")
-    return graph_from_arrangement(explore(net, max_regions=max_regions, timeout=timeout, progress=progress,
-                                          jobs=jobs),
-                                  output)
+    from ..progress import as_progress
+
+    shown = as_progress(progress)  # True: tqdm bars (exactconvex.progress)
+    try:
+        return graph_from_arrangement(explore(net, max_regions=max_regions, timeout=timeout, progress=shown,
+                                              jobs=jobs),
+                                      output)
+    finally:
+        if progress is True:
+            shown.close()
 
 
 def min_bend(G: "nx.Graph"):
