@@ -104,9 +104,18 @@ def _index(value: Any, where: str) -> int:
     return typed(value, int, where)
 
 
+_NEURONS: dict[tuple[int, int], Neuron] = {}  # one object per neuron named (certificates name each one often)
+
+
 def _neuron(value: Any, where: str) -> Neuron:
     if type(value) is list and len(value) == 2 and type(value[0]) is int and type(value[1]) is int:
-        return Neuron(value[0], value[1])
+        key = (value[0], value[1])
+        neuron = _NEURONS.get(key)
+        if neuron is None:
+            neuron = Neuron(*key)
+            if len(_NEURONS) < 1 << 16:
+                _NEURONS[key] = neuron
+        return neuron
     if type(value) is not list or len(value) != 2:
         raise CertificateError(f"{where}: expected [layer, index]")
     return Neuron(_index(value[0], f"{where}[0]"), _index(value[1], f"{where}[1]"))
@@ -487,8 +496,9 @@ def _check_implied_group(w: str, group: ImpliedGroup, maps: RegionMaps, facet_co
             f"{w}: the facets {list(group.facets)} are not distinct facets of the region")
     positions = []
     for neuron in group.neurons:
-        require(layout.position(neuron) is not None, f"{w}: the network has no {neuron}")
-        positions.append(layout.position(neuron))
+        position = layout.position(neuron)
+        require(position is not None, f"{w}: the network has no {neuron}")
+        positions.append(position)
     d1 = maps.matrix.ncols()  # d + 1
     columns = [F[f] for f in group.facets] + [(0,) * (d1 - 1) + (1,)]  # the last one: the constant 1
     M = fmpq_mat(d1, len(columns), [g[t] for t in range(d1) for g in columns])
