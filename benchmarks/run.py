@@ -2,14 +2,22 @@
 
 Run from the repository root (in the venv):
 
-    python benchmarks/run.py            # the full grid (about 5 minutes on 2 cores)
-    python benchmarks/run.py --quick    # a few seconds
+    python benchmarks/run.py            # everything (about 30 minutes on 2 cores)
+    python benchmarks/run.py --quick    # a few minutes
+    python benchmarks/run.py --anchor /path/to/beyondicnn   # with the float checker side by side
+    python benchmarks/run.py --only dims --only jobs        # some tables only
 
 Prints one table for decisions (auto method, exact witness included) and one for full
 certification of the ICNN versions (region graph, certificate, then the independent checker),
 each row against the anchor times of the paper authors' float32 checker; then CLI start-up time,
 the fitted log-log slope of time against regions, and (full run) memory for d=2 64x64.
 Writes ``benchmarks/results/time_vs_regions.png`` when matplotlib is installed.
+
+Issue 13 added, before those: certification side by side with the paper authors' float32
+checker (``--anchor PATH``, a checkout of github.com/annegnx/beyondicnn; skipped without it),
+higher dimensions (d6 8x8, d8 8x8, d10 4x4 with input passthroughs: certified regions per second
+and the costliest region against the median), ``--jobs 2`` against one process, and building
+against verifying (each in its own process, with peak memory; up to d2 256x256).
 """
 
 from __future__ import annotations
@@ -162,11 +170,196 @@ def big_network(seed):
     return v.regions, dt
 
 
+# ----- issue 13: the float checker side by side, higher dimensions, --jobs, large certificates ------------
+
+def load() -> str:
+    return "load " + " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def anchor_table(anchor_path, n, seed, quick):
+    """Certification time against the authors' float32 checker on the same networks, side by side."""
+    from anchor import Anchor
+
+    anchor = Anchor(anchor_path)
+    archs = [("d3 4x4", 3, [4, 4]), ("d3 6x6", 3, [6, 6]), ("d3 8x8", 3, [8, 8]), ("d3 10x10", 3, [10, 10]),
+             ("d2 64x64", 2, [64, 64])]
+    if quick:
+        archs = archs[:2]
+    print(f"\nSide by side with the float32 checker (annegnx/beyondicnn at {anchor_path}; [-100, 100]^d, one "
+          f"thread): ICNN-structured networks without skips, {n} each ({load()})")
+    head = (f"{'arch':<10} {'nets':>4} {'regions':>8} {'ours s':>8} {'float s':>8} {'ratio':>6} {'target':>6} "
+            f"{'met':>4}  (ours: check(net, 'regions', certificate=True); medians)")
+    print(head)
+    print("-" * len(head))
+    rng = np.random.default_rng(seed + 13)
+    anchor.seconds(icnn_version(random_network(rng, 2, [2, 2])))  # warm-up (torch's first call)
+    ratios = {}
+    for name, d, hidden in archs:
+        ours, theirs, regs = [], [], []
+        for _ in range(n):
+            net = icnn_version(random_network(rng, d, hidden))
+            t = time.perf_counter()
+            v = check(net, method="regions", certificate=True)
+            ours.append(time.perf_counter() - t)
+            regs.append(v.regions)
+            theirs.append(anchor.seconds(net)[0])
+        ratio = statistics.median(ours) / statistics.median(theirs)
+        ratios[name] = ratio
+        print(f"{name:<10} {n:>4} {statistics.median(regs):>8.0f} {statistics.median(ours):>8.3f} "
+              f"{statistics.median(theirs):>8.3f} {ratio:>6.1f} {3:>6} {'yes' if ratio <= 3 else 'NO':>4}")
+    widths = [ratios[a] for a in ("d3 4x4", "d3 6x6", "d3 8x8", "d3 10x10") if a in ratios]
+    print("ratio along the d3 widths: " + " -> ".join(f"{r:.1f}" for r in widths))
+
+
+def _per_region(net, timeout):
+    """(regions, seconds, per-region costs) of the certified region graph, or what was done by the timeout."""
+    from exactconvex.decide import LimitReached
+
+    stamps = []
+    t = time.perf_counter()
+    try:
+        v = check(net, method="regions", certificate=True, timeout=timeout,
+                  progress=lambda done, found: stamps.append(time.perf_counter()))
+        complete = True
+    except LimitReached:
+        complete = False
+    dt = time.perf_counter() - t
+    costs = np.diff([t] + stamps)[1:]  # the first region carries the start-up
+    return len(stamps), dt, costs, complete
+
+
+def high_dimension_table(quick, seed):
+    from grid import icnn_with_input_skips
+
+    rows = [("d6 8x8", 6, [8, 8], 500), ("d8 8x8", 8, [8, 8], 500), ("d10 4x4", 10, [4, 4], 1000)]
+    timeout = 20 if quick else 240
+    print(f"\nHigher dimensions: ICNN-structured with the input passed into every layer, PyTorch default init, one "
+          f"network each, certified (region graph + certificate), serial, timeout {timeout} s ({load()})")
+    head = (f"{'arch':<8} {'regions':>8} {'done':>5} {'seconds':>8} {'reg/s':>6} {'target':>6} {'met':>4} "
+            f"{'median ms':>9} {'max ms':>7} {'max/med':>7} {'<=10x':>5}")
+    print(head)
+    print("-" * len(head))
+    for name, d, hidden, target in rows:
+        net = icnn_with_input_skips(np.random.default_rng(seed), d, hidden)
+        count, dt, costs, complete = _per_region(net, timeout)
+        med, top = float(np.median(costs)), float(np.max(costs))
+        rate = count / dt
+        print(f"{name:<8} {count:>8} {'yes' if complete else 'no':>5} {dt:>8.1f} {rate:>6.0f} {target:>6} "
+              f"{'yes' if rate >= target else 'NO':>4} {med * 1e3:>9.2f} {top * 1e3:>7.1f} {top / med:>7.1f} "
+              f"{'yes' if top <= 10 * med else 'NO':>5}")
+
+
+_CHILD = r"""
+import json, resource, sys, time
+sys.path.insert(0, {bench!r})
+import numpy as np
+from grid import icnn_version, random_network
+mode, path = sys.argv[1], sys.argv[2]
+t = time.perf_counter()
+if mode == "build":
+    from exactconvex.decide import check
+    net = icnn_version(random_network(np.random.default_rng({seed}), {d}, {hidden}))
+    v = check(net, method="regions", certificate=True, jobs={jobs})
+    with open(path, "w") as fh:
+        json.dump(v.certificate, fh)
+    out = {{"regions": v.regions, "facets": v.facets}}
+else:
+    from exactconvex.checker import verify
+    r = verify(path)
+    assert r.valid, r.reason
+    out = {{"regions": r.regions}}
+out["seconds"] = time.perf_counter() - t
+out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+"""
+
+
+def _child(mode, path, d, hidden, seed, jobs=1):
+    code = _CHILD.format(bench=os.path.dirname(os.path.abspath(__file__)), seed=seed, d=d, hidden=list(hidden),
+                         jobs=jobs)
+    run = subprocess.run([sys.executable, "-c", code, mode, path], capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(run.stderr[-2000:])
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def build_verify_table(quick, seed):
+    """Certify (jobs 1 and 2), write the certificate, verify the file; each in its own process (peak RSS)."""
+    import tempfile
+
+    archs = [("d2 64x64", 2, [64, 64])] if quick else [("d2 64x64", 2, [64, 64]), ("d2 128x128", 2, [128, 128]),
+                                                       ("d2 256x256", 2, [256, 256])]
+    print(f"\nBuild and verify, each in its own process (peak RSS from getrusage); the certificate goes through a "
+          f"file, which the checker streams ({load()})")
+    head = (f"{'arch':<11} {'regions':>8} {'jobs':>4} {'build s':>8} {'MB':>6} {'cert MB':>8} {'verify s':>8} "
+            f"{'MB':>6} {'v/b':>5} {'<=0.5':>5} {'total s':>8}")
+    print(head)
+    print("-" * len(head))
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, d, hidden in archs:
+            for jobs in (1, 2):
+                path = os.path.join(tmp, f"{name.replace(' ', '_')}_{jobs}.json")
+                b = _child("build", path, d, hidden, seed + 2, jobs)
+                v = _child("verify", path, d, hidden, seed + 2)
+                size = os.path.getsize(path) / 2**20
+                total = b["seconds"] + v["seconds"]
+                print(f"{name:<11} {b['regions']:>8} {jobs:>4} {b['seconds']:>8.1f} {b['peak_mb']:>6.0f} {size:>8.1f} "
+                      f"{v['seconds']:>8.1f} {v['peak_mb']:>6.0f} {v['seconds'] / b['seconds']:>5.2f} "
+                      f"{'yes' if v['seconds'] <= 0.5 * b['seconds'] else 'NO':>5} {total:>8.1f}"
+                      + ("  (target for d2 256x256 on 2 cores: <= 60 s)" if name == "d2 256x256" and jobs == 2 else ""))
+            one = open(os.path.join(tmp, f"{name.replace(' ', '_')}_1.json"), "rb").read()
+            two = open(os.path.join(tmp, f"{name.replace(' ', '_')}_2.json"), "rb").read()
+            print(f"{'':<11} certificates of jobs 1 and 2 byte-identical: {'yes' if one == two else 'NO'}")
+
+
+def jobs_table(quick, seed):
+    """--jobs 2 against one process on networks of 5,000 regions or more (in-process, wall time)."""
+    from exactconvex.graph import explore
+
+    archs = [("d2 64x64", 2, [64, 64])] if quick else [("d2 128x128", 2, [128, 128]), ("d3 32x32", 3, [32, 32]),
+                                                       ("d4 16x16", 4, [16, 16])]
+    print(f"\n--jobs 2 against one process (region graph only, wall time; target 1.7x at 5,000 regions or more)")
+    head = f"{'arch':<11} {'regions':>8} {'1 job s':>8} {'2 jobs s':>8} {'speedup':>7} {'met':>4}  load before/after"
+    print(head)
+    print("-" * len(head))
+    for name, d, hidden in archs:
+        net = icnn_version(random_network(np.random.default_rng(seed + 3), d, hidden))
+        before = load()
+        t = time.perf_counter()
+        a = explore(net)
+        one = time.perf_counter() - t
+        t = time.perf_counter()
+        b = explore(net, jobs=2)
+        two = time.perf_counter() - t
+        assert len(a.regions) == len(b.regions)
+        speed = one / two
+        print(f"{name:<11} {len(a.regions):>8} {one:>8.1f} {two:>8.1f} {speed:>7.2f} "
+              f"{'yes' if speed >= 1.7 else 'NO':>4}  {before} / {load()}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a one-minute version")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--anchor", metavar="PATH", help="a checkout of github.com/annegnx/beyondicnn: time the authors' "
+                    "float32 checker side by side (needs torch)")
+    ap.add_argument("--only", choices=["grid", "anchor", "dims", "jobs", "big"], action="append",
+                    help="run only these tables (repeatable; default: all)")
     args = ap.parse_args(argv)
+    only = set(args.only or ["grid", "anchor", "dims", "jobs", "big"])
+    if "anchor" in only:
+        if args.anchor:
+            anchor_table(args.anchor, 3 if args.quick else 10, args.seed, args.quick)
+        else:
+            print("\n(no --anchor PATH: the side-by-side column against the float checker is skipped)")
+    if "dims" in only:
+        high_dimension_table(args.quick, args.seed)
+    if "jobs" in only:
+        jobs_table(args.quick, args.seed)
+    if "big" in only:
+        build_verify_table(args.quick, args.seed)
+    if "grid" not in only:
+        return
     archs = architectures(quick=args.quick)
     decision_table(archs, 20 if args.quick else 100, args.seed)
     points = []
