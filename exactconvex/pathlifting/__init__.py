@@ -18,8 +18,9 @@ neurons are (layer, index) pairs with a 0-based index, as everywhere in the libr
 ``import exactconvex``.
 
 Modules: ``arch`` (architectures, names, path sums), ``lifting`` (the path-lifting),
-``conditions`` (the mathematics of the conditions) and ``printers`` (their text, LaTeX and
-JSON, apart from the mathematics).
+``conditions`` (the mathematics of the conditions), ``pathsums`` (a condition's sum of path
+products, written from its paths on demand, without sympy) and ``printers`` (their text, LaTeX
+and JSON, apart from the mathematics).
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from .conditions import (ArchitectureCondition, ArchitectureConditions, Conditio
                          NoCondition, Term, conditions, conditions_for_architecture, downstream_patterns, path_sum,
                          symbolic_path_sum)
 from .lifting import Path, PathLifting, path_lifting
+from .pathsums import PathSum
 
 __all__ = ["path_lifting", "conditions", "conditions_for_architecture", "path_sum", "symbolic_path_sum",
            "downstream_patterns", "Architecture", "neuron_label", "slope_name", "slope_symbol", "Path", "PathLifting",
            "Condition", "Term", "FacetRef", "NoCondition", "ConditionReport", "ArchitectureCondition",
-           "ArchitectureConditions"]
+           "ArchitectureConditions", "PathSum"]
