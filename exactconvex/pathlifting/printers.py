@@ -251,7 +251,8 @@ def _condition_line(c, max_terms, with_neuron: bool) -> list[str]:
     mark = "ok  " if c.holds else "FAIL"
     value = q_str(c.value) if max_terms is None else readable(c.value)
     if c.combined:
-        parts = " + ".join(f"({q_str(t.coefficient)})*" + (f"{_jump_text(t)}*" if _jump_text(t) else "")
+        parts = " + ".join(f"({q_str(t.coefficient)})*" + (f"{_jump_text(t)}*" if _jump_text(t) else
+                                                            f"({q_str(t.jump)})*" if t.jump != 1 else "")
                            + f"c[{neuron_label(t.neuron)}; D={pattern_summary(t.neuron, t.pattern)}]"
                            for t in c.terms)
         return [f"[{mark}] combined, {len(c.terms)} neurons switch together: {parts}",
