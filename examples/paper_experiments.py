@@ -94,6 +94,9 @@ def cell_table(rows: list[dict]) -> list[dict]:
         box_not_rd = sum(1 for r in rs if r.get("convex_box") is True and r["convex"] is False)
         icnn = sum(1 for r in rs if r.get("icnn_structure"))
         convex_not_icnn = sum(1 for r in rs if r["convex"] is True and not r.get("icnn_structure"))
+        affine = sum(1 for r in rs if r["convex"] is True and r.get("affine") is True)
+        convex_not_icnn_curved = sum(1 for r in rs if r["convex"] is True and not r.get("icnn_structure")
+                                     and r.get("affine") is False)
         times = [r["seconds"] for r in rs if r.get("seconds") is not None]
         lo, hi = clopper_pearson(convex, len(rd))
         blo, bhi = clopper_pearson(convex_box, len(bx))
@@ -105,6 +108,7 @@ def cell_table(rows: list[dict]) -> list[dict]:
             "share_box": convex_box / len(bx) if bx else None, "ci95_box_low": blo, "ci95_box_high": bhi,
             "box_not_rd": box_not_rd, "icnn": icnn, "share_icnn": icnn / n,
             "convex_not_icnn": convex_not_icnn, "share_convex_not_icnn": convex_not_icnn / n,
+            "convex_affine": affine, "convex_not_icnn_not_affine": convex_not_icnn_curved,
             # undecided in the box: rows that tried the box (they carry "box") without a verdict there
             "undecided_rd": n - len(rd), "undecided_box": sum(1 for r in rs if "box" in r) - len(bx),
             "median_seconds": statistics.median(times) if times else None,
@@ -125,8 +129,8 @@ def _secs(v: float | None) -> str:
 def cells_markdown(table: list[dict]) -> str:
     """The full per-cell table (Markdown)."""
     head = ("| d | hidden | networks | convex on R^d | 95 % CI | convex in box | 95 % CI | box, not R^d "
-            "| ICNN-structured | convex, not ICNN | undecided R^d / box | median | p90 |\n"
-            "|---|---|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
+            "| ICNN-structured | convex, not ICNN | of which affine | undecided R^d / box | median | p90 |\n"
+            "|---|---|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
     lines = []
     for c in table:
         lines.append(
@@ -134,6 +138,7 @@ def cells_markdown(table: list[dict]) -> str:
             f"| [{_pct(c['ci95_rd_low'])}, {_pct(c['ci95_rd_high'])}] | {c['convex_box']} ({_pct(c['share_box'])}) "
             f"| [{_pct(c['ci95_box_low'])}, {_pct(c['ci95_box_high'])}] | {c['box_not_rd']} "
             f"| {c['icnn']} ({_pct(c['share_icnn'])}) | {c['convex_not_icnn']} ({_pct(c['share_convex_not_icnn'])}) "
+            f"| {c['convex_not_icnn'] - c['convex_not_icnn_not_affine']} "
             f"| {c['undecided_rd']} / {c['undecided_box']} | {_secs(c['median_seconds'])} | {_secs(c['p90_seconds'])} |")
     return head + "\n".join(lines) + "\n"
 
@@ -177,7 +182,7 @@ def differing_markdown(table: list[dict]) -> str:
 
 def overall(table: list[dict]) -> dict:
     keys = ("networks", "convex_rd", "decided_rd", "convex_box", "decided_box", "box_not_rd", "icnn",
-            "convex_not_icnn", "undecided_rd", "undecided_box")
+            "convex_not_icnn", "convex_affine", "convex_not_icnn_not_affine", "undecided_rd", "undecided_box")
     return {k: sum(c[k] for c in table) for k in keys}
 
 
@@ -194,7 +199,10 @@ def experiment_markdown(name: str, table: list[dict], rows: list[dict], grid_tex
              f"({tot['undecided_rd']} undecided); convex in [-100, 100]^d: **{tot['convex_box']}** of "
              f"{tot['decided_box']} decided ({tot['undecided_box']} undecided); convex in the box but not on "
              f"R^d: **{tot['box_not_rd']}**; ICNN-structured: {tot['icnn']}; convex and not ICNN-structured: "
-             f"**{tot['convex_not_icnn']}** (their certificates are in `{name}/certificates/`).\n"]
+             f"**{tot['convex_not_icnn']}** (their certificates are in `{name}/certificates/`). "
+             f"Of the convex networks, {tot['convex_affine']} compute an affine function (convex and concave: "
+             f"dead neurons), and {tot['convex_not_icnn_not_affine']} are convex, not affine and not "
+             f"ICNN-structured.\n"]
     if name == "2d":
         parts.append(cells_markdown(table))
     else:
@@ -211,7 +219,27 @@ def experiment_markdown(name: str, table: list[dict], rows: list[dict], grid_tex
         parts.append(f"Every cell with its intervals, ICNN shares and undecided counts: [`{name}/cells.md`]"
                      f"({name}/cells.md) (also `{name}/cells.csv`).\n")
     parts.append("Cells where the share on R^d differs from the share in the box:\n\n" + differing_markdown(table))
+    parts.append(box_not_rd_markdown(rows))
     return "\n".join(parts)
+
+
+def box_not_rd_markdown(rows: list[dict], limit: int = 40) -> str:
+    """The networks convex in the box and not on R^d, with where their witness on R^d lies."""
+    from fractions import Fraction
+
+    found = [r for r in rows if r.get("convex_box") is True and r["convex"] is False]
+    if not found:
+        return ""
+    out = [f"The {len(found)} networks convex in [-100, 100]^d and not on R^d (their witness of non-convexity "
+           "on R^d, the exact points x and y of the row, lies outside the box):\n",
+           "| network | witness: largest coordinate of x, y (absolute value) |", "|---|---:|"]
+    for r in found[:limit]:
+        w = r.get("witness") or {}
+        far = max((abs(Fraction(v)) for v in (w.get("x") or []) + (w.get("y") or [])), default=None)
+        out.append(f"| `{r['network']}` | {'-' if far is None else f'{float(far):.4g}'} |")
+    if len(found) > limit:
+        out.append(f"| ... and {len(found) - limit} more (rows with convex_box true and convex false) | |")
+    return "\n".join(out) + "\n"
 
 
 def write_tables(table: list[dict], folder: str) -> None:
@@ -308,6 +336,32 @@ def update_readme(out: str, name: str, section: str) -> None:
         fh.write(text)
 
 
+def mark_affine(folder: str, rows: list[dict], timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Add ``"affine"`` to the convex rows: whether the network is also concave, i.e. computes an
+    affine function (dead neurons, cancelling paths).  Decided exactly (``check`` on -f), cached
+    in ``affine.json`` (id -> true / false / null when the bound stopped it)."""
+    from exactconvex import check
+    from exactconvex.graph import LimitReached
+    from exactconvex.network import combine
+    from exactconvex.sweep import Cell
+
+    path = os.path.join(folder, "affine.json")
+    cache = json.load(open(path, encoding="utf-8")) if os.path.exists(path) else {}
+    todo = [r for r in rows if r["convex"] is True and r["network"] not in cache]
+    for r in todo:
+        cell = Cell(r["input_dim"], tuple(r["hidden_widths"]), r["outputs"], r["init"], r["seed"])
+        try:
+            cache[r["network"]] = check(combine([cell.network(r["index"])], [-1]), timeout=timeout).convex
+        except LimitReached:
+            cache[r["network"]] = None
+    if todo:
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(dict(sorted(cache.items())), fh, indent=0)
+    for r in rows:
+        if r["convex"] is True:
+            r["affine"] = cache.get(r["network"])
+
+
 def report(out: str, name: str) -> list[dict]:
     """Tables, figures and the README section of one experiment, from its rows."""
     from exactconvex.sweep import read_results
@@ -316,6 +370,7 @@ def report(out: str, name: str) -> list[dict]:
     rows = [r for r in read_results(os.path.join(folder, "results.jsonl")) if r.get("init") == "torch"]
     if not rows:
         raise SystemExit(f"{folder}: no rows yet (run the experiment first)")
+    mark_affine(folder, rows)
     table = cell_table(rows)
     write_tables(table, folder)
     grid_text = open(os.path.join(folder, "grid.txt"), encoding="utf-8").read().strip()
