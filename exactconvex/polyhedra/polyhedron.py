@@ -162,7 +162,17 @@ def facet_witness(target: Affine, others: Sequence[Affine], hint: Sequence[fmpq]
             return p
     a_t, c_t = target
     d = len(a_t)
-    res = None if exact_only else _float_facet_lp(target, others)
+    if not exact_only and hint is not None:
+        # the float LP in y = x - hint: far-out regions (coordinates of 10^6 and more) keep their
+        # small features in float precision, and the rounded offsets stay small numbers
+        shifted = _shift(target, hint)
+        res = _float_facet_lp(shifted, [_shift(g, hint) for g in others])
+        if res is not None:
+            for cand in _candidates(res.x[:d]):
+                p = _project([h + y for h, y in zip(hint, cand)], target)
+                if strictly_inside(others, p):
+                    return p
+    res = None if exact_only or hint is not None else _float_facet_lp(target, others)
     if res is not None:
         for cand in _candidates(res.x[:d]):
             p = _project(cand, target)
@@ -176,6 +186,12 @@ def facet_witness(target: Affine, others: Sequence[Affine], hint: Sequence[fmpq]
     if res.status == "optimal" and res.x[d] > 0:
         return res.x[:d]
     return None
+
+
+def _shift(g: Affine, origin: Sequence[fmpq]) -> Affine:
+    """g in the coordinates y = x - origin: the same gradient, the constant g(origin)."""
+    a, c = g
+    return a, dot(a, origin) + c
 
 
 def _float_facet_lp(target: Affine, others: Sequence[Affine]):
