@@ -309,16 +309,30 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
             cert = farkas_guess(reps[i], facet_reps, at=x0)
             if cert is not None:
                 keep_dense(i, cert)
-    for i in undecided:
+    for i in undecided:  # floats propose facet points (checked exactly); no exact LP yet
         if i in redundant:
             continue
-        p = facet_witness(reps[i], reps[:i] + reps[i + 1:], hint=x0)
+        p = facet_witness(reps[i], reps[:i] + reps[i + 1:], hint=x0, float_only=True)
         if p is not None:
             witness[i] = tuple(p)
             facet_order.append(i)
+    later = []
     for i in undecided:
         if i in witness or i in redundant:
             continue
+        # a Farkas certificate over the facets found so far is the cheaper exact proof (d + 1
+        # equations); only without one does the exact facet LP (all constraints) decide
+        cert = farkas_certificate(reps[i], [reps[f] for f in facet_order])
+        if cert is not None:
+            keep_dense(i, cert)
+            continue
+        p = facet_witness(reps[i], reps[:i] + reps[i + 1:], exact_only=True)
+        if p is not None:
+            witness[i] = tuple(p)
+            facet_order.append(i)
+        else:
+            later.append(i)  # not a facet: implied by the facets, some of which came later
+    for i in later:
         cert = farkas_certificate(reps[i], [reps[f] for f in facet_order])
         if cert is None:  # would contradict Farkas' lemma: the facet list is wrong
             raise AssertionError(f"region {region.id}: a constraint is neither a facet nor implied by the facets")

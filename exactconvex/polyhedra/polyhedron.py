@@ -150,11 +150,13 @@ def _project(point, target: Affine) -> list[fmpq]:
 
 
 def facet_witness(target: Affine, others: Sequence[Affine], hint: Sequence[fmpq] | None = None,
-                  exact_only: bool = False) -> list[fmpq] | None:
+                  exact_only: bool = False, float_only: bool = False) -> list[fmpq] | None:
     """A point with target(x) = 0 and every g in others > 0, or None if none exists.
 
     ``others`` must hold every constraint of the polyhedron not on target's hyperplane.
     ``hint`` (an interior point) gives a first cheap try: its orthogonal projection.
+    ``float_only``: only the cheap tries and the float LP's proposals (each checked exactly);
+    None then means "not found", not "none exists".
     """
     if hint is not None:
         p = _project(hint, target)
@@ -178,6 +180,8 @@ def facet_witness(target: Affine, others: Sequence[Affine], hint: Sequence[fmpq]
             p = _project(cand, target)
             if strictly_inside(others, p):
                 return p
+    if float_only:
+        return None
     # exact: maximise t subject to target = 0, g >= t for others, t <= 1
     res = lp_free([fmpq(0)] * d + [fmpq(-1)],
                   A_ub=[[-v for v in a] + [fmpq(1)] for a, _ in others] + [[fmpq(0)] * d + [fmpq(1)]],
