@@ -290,6 +290,163 @@ class GraphState:
         return Affine(terms, fmpq_mat(z.width, 1), z.width, z.rank, where)
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (at most 300 characters), for error messages.
+
+    Examples
+    --------
+    >>> first_line(ValueError("bad shape\\ndetails follow")), first_line(KeyError())
+    ('bad shape', 'KeyError')
+    """
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]
+
+
+def precision_name(dtype) -> str:
+    """"float64" or "float32" for a dtype given by name, numpy or torch dtype (None: float64).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> precision_name(None), precision_name("double"), precision_name(np.float32)
+    ('float64', 'float64', 'float32')
+    """
+    if dtype is None:
+        return "float64"
+    name = dtype.__name__ if isinstance(dtype, type) else (getattr(dtype, "name", None) or str(dtype))
+    name = name.replace("torch.", "")
+    if name in ("float64", "double"):
+        return "float64"
+    if name in ("float32", "float"):
+        return "float32"
+    raise FormatError(f"dtype {dtype!r}: expected float64 or float32")
+
+
+def trailing_activation_check(where: str, out, last_map: str) -> "Affine":
+    """The model's output value, refused unless it is affine and not straight out of an activation
+    (the output layer of the exact network format is linear); ``last_map`` names the operation
+    that ends a model right in the bridge's own words."""
+    if not isinstance(out, Affine):
+        raise FormatError(f"{where}: the model's output does not depend on its input")
+    if out.raw_activation:
+        raise FormatError(
+            f"{where}: the model's output comes straight out of the activation at {out.raw_activation}: "
+            f"a trailing activation after the last affine map is not supported, because the output layer "
+            f"of the exact network format is linear (remove the final activation, or end the model with "
+            f"{last_map})")
+    return out
+
+
+class GraphReader:
+    """What both bridges' graph walkers share: notes, broadcasting, the affine arithmetic of
+    +, -, * and / by constants, and activations.  A subclass sets ``where`` and ``state`` and
+    provides ``place(node)``, ``refuse(node, reason)`` and ``exact(node, constant, what)``."""
+
+    where: str
+    state: GraphState | None
+
+    def __init__(self, where: str):
+        self.where = where
+        self.state = None
+        self._noted: set = set()
+
+    def place(self, node) -> str:
+        raise NotImplementedError
+
+    def refuse(self, node, reason: str):
+        raise NotImplementedError
+
+    def exact(self, node, constant, what: str) -> fmpq_mat:
+        raise NotImplementedError
+
+    def note(self, key, text: str) -> None:
+        """Add ``text`` to the notes of the reading, once per ``key``."""
+        if key not in self._noted:
+            self._noted.add(key)
+            self.state.notes.append(text)
+
+    def note_rounded_fold(self, key, op: str, node) -> None:
+        self.note(key, f"{op} of constants at {self.place(node)} was computed in float64 and read as the exact "
+                       f"value of that float (it may round)")
+
+    # --- constants against affine values ---
+    def per_sample_entries(self, node, constant, shape: tuple, width: int, rank: int, what: str) -> tuple[list, int]:
+        """A constant of this shape broadcast against a (batch, width) value (rank 2) or a (batch,)
+        value (rank 1): its per-sample entries and the broadcast width.  Scalars, (n,), (1, n) and
+        (1,) broadcast; anything that would vary over the batch or mix samples is refused."""
+        if len(shape) == 0 or (len(shape) == 1 and rank == 2) or (len(shape) == 2 and shape[0] == 1 and rank == 2) \
+                or (rank == 1 and shape == (1,)):
+            n = 1 if len(shape) == 0 else shape[-1]
+            if n != 1 and width != 1 and n != width:
+                self.refuse(node, f"{what} has {n} entries per sample, the value it acts on {width}")
+            return list(self.exact(node, constant.reshape(-1), what).entries()), n
+        self.refuse(node, f"{what} has shape {shape}, which does not broadcast over the samples of a "
+                          f"(batch, {width}) value")
+
+    def affine(self, node, value, what: str = "the input of this operation") -> Affine:
+        if not isinstance(value, Affine):
+            self.refuse(node, f"{what} does not depend on the model's input")
+        return value
+
+    def broadcast(self, value: Affine, width: int) -> Affine:
+        if value.width == width:
+            return value
+        out = value.rows([0] * width, self.state.source_widths)
+        out.rank = value.rank
+        out.raw_activation = None
+        return out
+
+    @staticmethod
+    def column(entries, width, factor=ONE) -> fmpq_mat:
+        if len(entries) == 1:
+            entries = entries * width
+        return fmpq_mat(width, 1, [e * factor for e in entries])
+
+    # --- affine arithmetic ---
+    def combine(self, node, a, b, factor: fmpq):
+        """a + factor * b, either of them constant."""
+        if isinstance(a, Affine) and isinstance(b, Affine):
+            if a.rank != b.rank:
+                self.refuse(node, "adding a (batch,) value to a (batch, n) value mixes samples")
+            width = max(a.width, b.width)
+            if min(a.width, b.width) != 1 and a.width != b.width:
+                self.refuse(node, f"adding values of widths {a.width} and {b.width}")
+            return self.broadcast(a, width).add(self.broadcast(b, width).scale(factor))
+        if isinstance(a, Affine):
+            entries, n = self.per_sample(node, b, a.width, a.rank, "the constant")
+            width = max(a.width, n)
+            return self.broadcast(a, width).add_const(self.column(entries, width, factor))
+        entries, n = self.per_sample(node, a, b.width, b.rank, "the constant")
+        width = max(b.width, n)
+        return self.broadcast(b, width).scale(factor).add_const(self.column(entries, width))
+
+    def multiply(self, node, a, b) -> Affine:
+        """a * b, one of them constant."""
+        if isinstance(a, Affine) and isinstance(b, Affine):
+            self.refuse(node, "the product of two values that depend on the input is not affine")
+        x, c = (a, b) if isinstance(a, Affine) else (b, a)
+        entries, n = self.per_sample(node, c, x.width, x.rank, "the factor")
+        width = max(x.width, n)
+        return self.broadcast(x, width).scale_rows(entries * width if len(entries) == 1 else entries)
+
+    def divide(self, node, a, b) -> Affine:
+        """a / b, b constant: the exact multiplication by 1 / b."""
+        if not isinstance(a, Affine) or isinstance(b, Affine):
+            self.refuse(node, "a division is affine only as (value depending on the input) / constant")
+        entries, n = self.per_sample(node, b, a.width, a.rank, "the divisor")
+        if any(e == 0 for e in entries):
+            self.refuse(node, "a division by zero")
+        inv = [1 / e for e in entries]
+        width = max(a.width, n)
+        return self.broadcast(a, width).scale_rows(inv * width if len(inv) == 1 else inv)
+
+    def activation(self, node, x, slopes) -> Affine:
+        x = self.affine(node, x)
+        if len(slopes) == 1:
+            slopes = slopes * x.width
+        return self.state.activation(x, slopes, self.place(node))
+
+
 # ----- the exact network ----------------------------------------------------------------------
 
 def build_network(state: GraphState, out: Affine) -> Network:

@@ -31,15 +31,14 @@ number is representable in the chosen type, as for ``to_torch``.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from flint import fmpq, fmpq_mat
 
 from ..network.formats import FormatError, write_atomically
 from ..network.model import Network
 from ..numbers import to_q
-from .graph import (Affine, GraphState, build_network, compare, comparison_note, exact_matrix, exact_vector,
-                    network_floats)
+from .graph import (Affine, GraphReader, GraphState, build_network, compare, comparison_note, exact_matrix,
+                    exact_vector, first_line, network_floats, precision_name, trailing_activation_check)
 
 __all__ = ["read_onnx", "from_onnx", "save_onnx", "OPSET", "IR_VERSION"]
 
@@ -56,23 +55,16 @@ def _onnx():
     return onnx
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:300]
-
-
 _EXACT_FOLDS = {"Identity", "Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Concat", "Slice", "Gather",
                 "Neg", "Abs", "Relu", "Shape", "Constant", "ConstantOfShape", "Max", "Min", "Clip", "Expand", "Cast"}
 
 
-class _OnnxReader:
+class _OnnxReader(GraphReader):
     def __init__(self, model, where: str):
+        super().__init__(where)
         self.onnx = _onnx()
         self.model = model
-        self.where = where
-        self.state: GraphState | None = None
         self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), OPSET)
-        self._noted: set = set()
 
     # --- naming and refusing ---
     @staticmethod
@@ -86,11 +78,6 @@ class _OnnxReader:
         extra = f" ({detail})" if detail else ""
         self.refuse(node, f"cannot read the operator {node.op_type}{extra}: it is not an affine map or a ReLU / "
                           f"LeakyReLU of values that depend on the input, so it has no exact (Leaky)ReLU network")
-
-    def note(self, key, text: str):
-        if key not in self._noted:
-            self._noted.add(key)
-            self.state.notes.append(text)
 
     def attrs(self, node) -> dict:
         helper = self.onnx.helper
@@ -116,34 +103,10 @@ class _OnnxReader:
         import numpy as np
 
         a = np.asarray(value)
-        shape = a.shape
-        if len(shape) == 0 or (len(shape) == 1 and rank == 2) or (len(shape) == 2 and shape[0] == 1 and rank == 2) \
-                or (rank == 1 and shape == (1,)):
-            n = 1 if len(shape) == 0 else shape[-1]
-            if n != 1 and width != 1 and n != width:
-                self.refuse(node, f"{what} has {n} entries per sample, the value it acts on {width}")
-            return list(self.exact(node, a.reshape(-1), what).entries()), n
-        self.refuse(node, f"{what} has shape {shape}, which does not broadcast over the samples of a "
-                          f"(batch, {width}) value")
+        return self.per_sample_entries(node, a, a.shape, width, rank, what)
 
-    def affine(self, node, value) -> Affine:
-        if not isinstance(value, Affine):
-            self.refuse(node, "this input does not depend on the model's input")
-        return value
-
-    def broadcast(self, value: Affine, width: int) -> Affine:
-        if value.width == width:
-            return value
-        out = value.rows([0] * width, self.state.source_widths)
-        out.rank = value.rank
-        out.raw_activation = None
-        return out
-
-    @staticmethod
-    def column(entries, width, factor=fmpq(1)) -> fmpq_mat:
-        if len(entries) == 1:
-            entries = entries * width
-        return fmpq_mat(width, 1, [e * factor for e in entries])
+    def affine(self, node, value, what: str = "this input") -> Affine:
+        return super().affine(node, value, what)
 
     # --- the walk ---
     def read(self) -> Network:
@@ -190,15 +153,7 @@ class _OnnxReader:
         if len(graph.output) != 1:
             raise FormatError(f"{self.where}: the model has {len(graph.output)} outputs; exactconvex reads models "
                               f"with one output tensor of shape (batch, m) or (batch,)")
-        out = env.get(graph.output[0].name)
-        if not isinstance(out, Affine):
-            raise FormatError(f"{self.where}: the model's output does not depend on its input")
-        if out.raw_activation:
-            raise FormatError(
-                f"{self.where}: the model's output comes straight out of the activation at {out.raw_activation}: "
-                f"a trailing activation after the last affine map is not supported, because the output layer "
-                f"of the exact network format is linear (remove the final activation, or end the model with "
-                f"a Gemm / MatMul)")
+        out = trailing_activation_check(self.where, env.get(graph.output[0].name), "a Gemm / MatMul")
         del onnx
         return build_network(self.state, out)
 
@@ -233,11 +188,9 @@ class _OnnxReader:
         try:
             results = ReferenceEvaluator(node64).run(None, feeds)
         except Exception as exc:
-            self.refuse(node, f"cannot compute the constant {node.op_type} ({_first_line(exc)})")
+            self.refuse(node, f"cannot compute the constant {node.op_type} ({first_line(exc)})")
         if node.op_type not in _EXACT_FOLDS and any(np.asarray(r).dtype.kind == "f" for r in results):
-            self.note(("fold", node.op_type, node.name),
-                      f"{node.op_type} of constants at {self.place(node)} was computed in float64 and read as the "
-                      f"exact value of that float (it may round)")
+            self.note_rounded_fold(("fold", node.op_type, node.name), node.op_type, node)
         return results
 
     # --- affine operators ---
@@ -275,65 +228,28 @@ class _OnnxReader:
             return A.left_mul(self.exact(node, Bm, "the vector").transpose()).with_rank(1)
         self.refuse(node, f"a MatMul of a (batch, {A.width}) value with a constant of shape {Bm.shape}")
 
-    def _combine(self, node, a, b, sign):
-        alpha = fmpq(sign)
-        if isinstance(a, Affine) and isinstance(b, Affine):
-            if a.rank != b.rank:
-                self.refuse(node, "adding a (batch,) value to a (batch, n) value mixes samples")
-            width = max(a.width, b.width)
-            if min(a.width, b.width) != 1 and a.width != b.width:
-                self.refuse(node, f"adding values of widths {a.width} and {b.width}")
-            return self.broadcast(a, width).add(self.broadcast(b, width).scale(alpha))
-        if isinstance(a, Affine):
-            entries, n = self.per_sample(node, b, a.width, a.rank, "the constant")
-            width = max(a.width, n)
-            return self.broadcast(a, width).add_const(self.column(entries, width, alpha))
-        entries, n = self.per_sample(node, a, b.width, b.rank, "the constant")
-        width = max(b.width, n)
-        return self.broadcast(b, width).scale(alpha).add_const(self.column(entries, width))
-
     def op_Add(self, node, args, attrs):
-        return self._combine(node, args[0], args[1], 1)
+        return self.combine(node, args[0], args[1], fmpq(1))
 
     def op_Sub(self, node, args, attrs):
-        return self._combine(node, args[0], args[1], -1)
+        return self.combine(node, args[0], args[1], fmpq(-1))
 
     def op_Sum(self, node, args, attrs):
         out = args[0]
         for a in args[1:]:
-            out = self._combine(node, out, a, 1)
+            out = self.combine(node, out, a, fmpq(1))
         return out
 
     def op_Mul(self, node, args, attrs):
-        a, b = args
-        if isinstance(a, Affine) and isinstance(b, Affine):
-            self.refuse(node, "the product of two values that depend on the input is not affine")
-        x, c = (a, b) if isinstance(a, Affine) else (b, a)
-        entries, n = self.per_sample(node, c, x.width, x.rank, "the factor")
-        width = max(x.width, n)
-        return self.broadcast(x, width).scale_rows(entries * width if len(entries) == 1 else entries)
+        return self.multiply(node, *args)
 
     def op_Div(self, node, args, attrs):
-        a, b = args
-        if not isinstance(a, Affine) or isinstance(b, Affine):
-            self.refuse(node, "a division is affine only as (value depending on the input) / constant")
-        entries, n = self.per_sample(node, b, a.width, a.rank, "the divisor")
-        if any(e == 0 for e in entries):
-            self.refuse(node, "a division by zero")
-        inv = [1 / e for e in entries]
-        width = max(a.width, n)
-        return self.broadcast(a, width).scale_rows(inv * width if len(inv) == 1 else inv)
+        return self.divide(node, *args)
 
     def op_Neg(self, node, args, attrs):
         return self.affine(node, args[0]).scale(fmpq(-1))
 
     # --- activations ---
-    def activation(self, node, x, slopes):
-        x = self.affine(node, x)
-        if len(slopes) == 1:
-            slopes = slopes * x.width
-        return self.state.activation(x, slopes, self.place(node))
-
     def op_Relu(self, node, args, attrs):
         return self.activation(node, args[0], [fmpq(0)])
 
@@ -562,7 +478,7 @@ def _compare(net: Network, model, where: str) -> dict:
         double = _to_double(model)
     except Exception as exc:
         double = None
-        attempts.append(f"float64 copy: {_first_line(exc)}")
+        attempts.append(f"float64 copy: {first_line(exc)}")
     plans = []
     if double is not None:
         plans += [(double, "float64", "onnxruntime"), (double, "float64", "reference")]
@@ -574,7 +490,7 @@ def _compare(net: Network, model, where: str) -> dict:
             run = _session_runner(m, precision, engine)
             run([[0.0] * net.input_dim])  # a model that cannot run fails here, not inside the comparison
         except Exception as exc:
-            attempts.append(f"{precision} with {engine}: {_first_line(exc)}")
+            attempts.append(f"{precision} with {engine}: {first_line(exc)}")
             continue
         summary = compare(net, run, precision, where)
         summary["engine"] = engine
@@ -611,7 +527,7 @@ def from_onnx(model, where: str = "the ONNX model") -> Network:
     try:
         onnx.checker.check_model(model)
     except Exception as exc:
-        raise FormatError(f"{where} is not a valid ONNX model ({_first_line(exc)})") from None
+        raise FormatError(f"{where} is not a valid ONNX model ({first_line(exc)})") from None
     reader = _OnnxReader(model, where)
     net = reader.read()
     summary = _compare(net, model, where)
@@ -629,18 +545,8 @@ def read_onnx(path) -> Network:
     try:
         model = onnx.load(p)
     except Exception as exc:
-        raise FormatError(f"{p} is not a readable ONNX file ({_first_line(exc)})") from None
+        raise FormatError(f"{p} is not a readable ONNX file ({first_line(exc)})") from None
     return from_onnx(model, p)
-
-
-def _precision(dtype: Any) -> str:
-    name = getattr(dtype, "name", None) or str(dtype)
-    name = name.replace("torch.", "")
-    if name in ("float64", "double"):
-        return "float64"
-    if name in ("float32", "float"):
-        return "float32"
-    raise FormatError(f"dtype {dtype!r}: expected float64 or float32")
 
 
 def save_onnx(net: Network, path, dtype="float64", rounding=None) -> None:
@@ -672,7 +578,7 @@ def save_onnx(net: Network, path, dtype="float64", rounding=None) -> None:
     import numpy as np
     from onnx import TensorProto, helper, numpy_helper
 
-    precision = _precision(dtype)
+    precision = precision_name(dtype)
     np_dtype = np.float64 if precision == "float64" else np.float32
     elem = TensorProto.DOUBLE if precision == "float64" else TensorProto.FLOAT
     floats, report = network_floats(net, precision, rounding)

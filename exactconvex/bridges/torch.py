@@ -76,8 +76,9 @@ from flint import fmpq, fmpq_mat
 from ..network.formats import FormatError
 from ..network.model import Network
 from ..numbers import NumberError, to_q
-from .graph import (Affine, GraphState, RoundingWarning, build_network, compare, comparison_note, exact_matrix,
-                    exact_vector, network_floats)
+from .graph import (Affine, GraphReader, GraphState, RoundingWarning, build_network, compare, comparison_note,
+                    exact_matrix, exact_vector, first_line, network_floats, precision_name,
+                    trailing_activation_check)
 
 __all__ = ["from_torch", "read_exported_program", "from_state_dict", "read_torch", "read_pt2", "to_torch",
            "parse_state_dict_activation", "SAVE_WITH_GRAPH_HINT", "RoundingWarning"]
@@ -112,11 +113,6 @@ def _quiet():
         logging.disable(previous)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:300]
-
-
 # ----- reading an exported program ----------------------------------------------------------
 
 #: Operations on constants whose result is exact (data movement, sign, clamping).
@@ -133,17 +129,15 @@ _RESHAPE_OPS = {"view", "reshape", "_unsafe_view", "flatten", "unflatten", "unsq
 _DROPOUT_OPS = {"dropout", "feature_dropout", "alpha_dropout", "feature_alpha_dropout"}
 
 
-class _ProgramReader:
+class _ProgramReader(GraphReader):
     """Walks the functional ATen graph of an ExportedProgram, node by node in execution order."""
 
     def __init__(self, ep, where: str):
+        super().__init__(where)
         self.ep = ep
-        self.where = where
         self.torch = _torch()
-        self.state: GraphState | None = None
         self.batch = None
         self._exact_cache: dict = {}
-        self._noted: set = set()
 
     # --- naming places and refusing ---
     def place(self, node) -> str:
@@ -208,11 +202,6 @@ class _ProgramReader:
                           f"LeakyReLU of values that depend on the input, so it has no exact (Leaky)ReLU "
                           f"network")
 
-    def note(self, key, text: str):
-        if key not in self._noted:
-            self._noted.add(key)
-            self.state.notes.append(text)
-
     # --- constants ---
     def exact(self, node, tensor, what: str) -> fmpq_mat:
         """An exact matrix (2-D) or column (1-D or scalar) of a constant tensor."""
@@ -248,31 +237,9 @@ class _ProgramReader:
             return [to_q(value)], 1
         if not isinstance(value, torch.Tensor):
             self.refuse(node, f"{what} is a {type(value).__name__}, not a number or a tensor")
-        shape = tuple(value.shape)
-        if len(shape) == 0 or (len(shape) == 1 and rank == 2) or (len(shape) == 2 and shape[0] == 1 and rank == 2) \
-                or (rank == 1 and shape == (1,)):
-            n = 1 if len(shape) == 0 else shape[-1]
-            if n != 1 and width != 1 and n != width:
-                self.refuse(node, f"{what} has {n} entries per sample, the value it acts on {width}")
-            entries = list(self.exact(node, value.reshape(-1), what).entries())
-            return entries, n
-        self.refuse(node, f"{what} has shape {shape}, which does not broadcast over the samples of a "
-                          f"(batch, {width}) value")
+        return self.per_sample_entries(node, value, tuple(value.shape), width, rank, what)
 
     # --- affine values ---
-    def affine(self, node, value, what: str = "the input of this operation") -> Affine:
-        if not isinstance(value, Affine):
-            self.refuse(node, f"{what} does not depend on the model's input")
-        return value
-
-    def broadcast(self, value: Affine, width: int) -> Affine:
-        if value.width == width:
-            return value
-        out = value.rows([0] * width, self.state.source_widths)
-        out.rank = value.rank
-        out.raw_activation = None
-        return out
-
     def sample_shape(self, node) -> tuple[int, int]:
         """(rank, width) of the node's result, which must be (batch, n) or (batch,)."""
         val = node.meta.get("val")
@@ -344,14 +311,7 @@ class _ProgramReader:
                                   f"control flow and submodule calls are not supported")
         if self.state is None:
             raise FormatError(f"{self.where}: the program has no input")
-        if not isinstance(out_value, Affine):
-            raise FormatError(f"{self.where}: the model's output does not depend on its input")
-        if out_value.raw_activation:
-            raise FormatError(
-                f"{self.where}: the model's output comes straight out of the activation at "
-                f"{out_value.raw_activation}: a trailing activation after the last affine map is not "
-                f"supported, because the output layer of the exact network format is linear (remove the "
-                f"final activation, or end the model with a Linear layer)")
+        out_value = trailing_activation_check(self.where, out_value, "a Linear layer")
         del out_node
         return build_network(self.state, out_value)
 
@@ -410,12 +370,10 @@ class _ProgramReader:
             with torch.no_grad():
                 result = target(*args64, **kwargs64)
         except Exception as exc:
-            self.refuse(node, f"cannot compute the constant {self.opname(node)} ({_first_line(exc)})")
+            self.refuse(node, f"cannot compute the constant {self.opname(node)} ({first_line(exc)})")
         op = self.opname(node)
         if op not in _EXACT_FOLDS and isinstance(result, torch.Tensor) and result.is_floating_point():
-            self.note(("fold", op, self.place(node)),
-                      f"{op} of constants at {self.place(node)} was computed in float64 and read as the exact "
-                      f"value of that float (it may round)")
+            self.note_rounded_fold(("fold", op, self.place(node)), op, node)
         return result
 
     # --- affine operations ---
@@ -441,11 +399,6 @@ class _ProgramReader:
         entries, n = self.per_sample(node, bias, out.width, 2, "the added bias")
         return out.add_const(self.column(entries, out.width, beta))
 
-    def column(self, entries, width, factor=fmpq(1)) -> fmpq_mat:
-        if len(entries) == 1:
-            entries = entries * width
-        return fmpq_mat(width, 1, [e * factor for e in entries])
-
     def op_mm(self, node, args, kwargs):
         a, b = args[0], args[1]
         if not isinstance(a, Affine) or isinstance(b, Affine) or a.rank != 2:
@@ -461,21 +414,7 @@ class _ProgramReader:
 
     def _combine(self, node, a, b, alpha, sign):
         """a + sign * alpha * b, either of them constant."""
-        alpha = to_q(alpha) * sign
-        if isinstance(a, Affine) and isinstance(b, Affine):
-            if a.rank != b.rank:
-                self.refuse(node, "adding a (batch,) value to a (batch, n) value mixes samples")
-            width = max(a.width, b.width)
-            if min(a.width, b.width) != 1 and a.width != b.width:
-                self.refuse(node, f"adding values of widths {a.width} and {b.width}")
-            return self.broadcast(a, width).add(self.broadcast(b, width).scale(alpha))
-        if isinstance(a, Affine):
-            entries, n = self.per_sample(node, b, a.width, a.rank, "the constant")
-            width = max(a.width, n)
-            return self.broadcast(a, width).add_const(self.column(entries, width, alpha))
-        entries, n = self.per_sample(node, a, b.width, b.rank, "the constant")
-        width = max(b.width, n)
-        return self.broadcast(b, width).scale(alpha).add_const(self.column(entries, width))
+        return self.combine(node, a, b, to_q(alpha) * sign)
 
     def op_add(self, node, args, kwargs):
         return self._combine(node, args[0], args[1], kwargs.get("alpha", 1), 1)
@@ -487,37 +426,17 @@ class _ProgramReader:
         return self._combine(node, args[1], args[0], kwargs.get("alpha", 1), -1)
 
     def op_mul(self, node, args, kwargs):
-        a, b = args[0], args[1]
-        if isinstance(a, Affine) and isinstance(b, Affine):
-            self.refuse(node, "the product of two values that depend on the input is not affine")
-        x, c = (a, b) if isinstance(a, Affine) else (b, a)
-        entries, n = self.per_sample(node, c, x.width, x.rank, "the factor")
-        width = max(x.width, n)
-        return self.broadcast(x, width).scale_rows(entries * width if len(entries) == 1 else entries)
+        return self.multiply(node, args[0], args[1])
 
     def op_div(self, node, args, kwargs):
-        a, b = args[0], args[1]
         if kwargs.get("rounding_mode") is not None:
             self.refuse(node, f"a division with rounding_mode={kwargs['rounding_mode']!r} is not affine")
-        if not isinstance(a, Affine) or isinstance(b, Affine):
-            self.refuse(node, "a division is affine only as (value depending on the input) / constant")
-        entries, n = self.per_sample(node, b, a.width, a.rank, "the divisor")
-        if any(e == 0 for e in entries):
-            self.refuse(node, "a division by zero")
-        width = max(a.width, n)
-        inv = [1 / e for e in entries]
-        return self.broadcast(a, width).scale_rows(inv * width if len(inv) == 1 else inv)
+        return self.divide(node, args[0], args[1])
 
     def op_neg(self, node, args, kwargs):
         return self.affine(node, args[0]).scale(fmpq(-1))
 
     # --- activations ---
-    def activation(self, node, x, slopes):
-        x = self.affine(node, x)
-        if len(slopes) == 1:
-            slopes = slopes * x.width
-        return self.state.activation(x, slopes, self.place(node))
-
     def op_relu(self, node, args, kwargs):
         return self.activation(node, args[0], [fmpq(0)])
 
@@ -704,7 +623,7 @@ def _functional(ep, where: str):
             return ep.run_decompositions({})
     except Exception as exc:
         raise FormatError(f"{where}: the program could not be functionalized by torch.export "
-                          f"({_first_line(exc)})") from None
+                          f"({first_line(exc)})") from None
 
 
 def _program_network(ep, where: str) -> tuple[Network, list]:
@@ -759,7 +678,7 @@ def _compare_module(torch, net, module, where, input_dtype, batch=None) -> dict:
         failure = exc
     if input_dtype not in (torch.float32,):
         raise FormatError(f"{where}: the model could not be run in float64 to compare it with the exact network "
-                          f"({_first_line(failure)})")
+                          f"({first_line(failure)})")
     try:
         with _quiet():
             return compare(net, _runner(torch, module, torch.float32, batch), "float32", where)
@@ -767,7 +686,7 @@ def _compare_module(torch, net, module, where, input_dtype, batch=None) -> dict:
         raise
     except Exception as exc:
         raise FormatError(f"{where}: the model's forward pass failed while comparing it with the exact network "
-                          f"({_first_line(exc)})") from None
+                          f"({first_line(exc)})") from None
 
 
 def read_exported_program(ep, where: str = "the exported program") -> Network:
@@ -794,7 +713,7 @@ def read_exported_program(ep, where: str = "the exported program") -> Network:
         with _quiet():
             module = ep.module()
     except Exception as exc:
-        raise FormatError(f"{where}: cannot build the program's module to run it ({_first_line(exc)})") from None
+        raise FormatError(f"{where}: cannot build the program's module to run it ({first_line(exc)})") from None
     summary = _compare_module(torch, net, module, where, getattr(x_val, "dtype", torch.float32), batch)
     return _finish(net, notes, summary, where)
 
@@ -811,7 +730,7 @@ def _input_dim(torch, module) -> int:
         with _quiet():
             meta = copy.deepcopy(module).to("meta")
     except Exception as exc:
-        raise FormatError(f"cannot tell the input dimension of {type(module).__name__} ({_first_line(exc)}): "
+        raise FormatError(f"cannot tell the input dimension of {type(module).__name__} ({first_line(exc)}): "
                           f"pass example_input=torch.zeros(1, d)") from None
     dtype = next((p.dtype for p in module.parameters() if p.is_floating_point()), torch.float32)
     fits = []
@@ -891,7 +810,7 @@ def from_torch(model, example_input=None) -> Network:
             ep = torch.export.export(model, (example_input,), strict=False)
     except Exception as exc:
         raise FormatError(f"{name}: torch.export could not capture the model's forward ({type(exc).__name__}: "
-                          f"{_first_line(exc)}); data-dependent control flow and operations on non-tensor data "
+                          f"{first_line(exc)}); data-dependent control flow and operations on non-tensor data "
                           f"are not supported") from None
     net, notes = _program_network(ep, name)
     summary = _compare_module(torch, net, model, name, example_input.dtype)
@@ -1016,7 +935,7 @@ def read_torch(path, state_dict_activation=None) -> Network:
         raise FormatError(f"{p}: no such file") from None
     except Exception as exc:  # torch raises many types for bad files
         raise FormatError(f"{p} is not a loadable PyTorch weights file (only state_dicts load with "
-                          f"weights_only=True, a pickled module would run arbitrary code): {_first_line(exc)}; "
+                          f"weights_only=True, a pickled module would run arbitrary code): {first_line(exc)}; "
                           + SAVE_WITH_GRAPH_HINT) from None
     if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise FormatError(f"{p}: expected a state_dict (names to tensors), got {type(obj).__name__}; "
@@ -1039,19 +958,11 @@ def read_pt2(path) -> Network:
         with _quiet():
             ep = torch.export.load(p)
     except Exception as exc:
-        raise FormatError(f"{p} is not a program saved by torch.export.save ({_first_line(exc)})") from None
+        raise FormatError(f"{p} is not a program saved by torch.export.save ({first_line(exc)})") from None
     return read_exported_program(ep, p)
 
 
 # ----- back out ------------------------------------------------------------------------------------
-
-def _dtype_name(torch, dtype) -> str:
-    if dtype in (None, torch.float64, "float64", "double"):
-        return "float64"
-    if dtype in (torch.float32, "float32", "float"):
-        return "float32"
-    raise FormatError(f"dtype {dtype!r}: expected float64 or float32")
-
 
 def to_torch(net: Network, dtype=None, rounding=None):
     """A plain PyTorch module computing the network (float64 by default).
@@ -1084,7 +995,7 @@ def to_torch(net: Network, dtype=None, rounding=None):
     True
     """
     torch = _torch()
-    precision = _dtype_name(torch, dtype)
+    precision = precision_name(dtype)
     tdtype = torch.float64 if precision == "float64" else torch.float32
     floats, report = network_floats(net, precision, rounding)
     root = torch.nn.Module()
