@@ -217,10 +217,10 @@ def test_one_layer_closed_form_agrees_with_regions_and_lines(network, seed):
 def test_float_forward_pass_matches_exact_evaluation(network):
     import numpy as np
 
-    from exactconvex.decide.fastpaths import _float_forward, _float_layers
+    from exactconvex.graph.floatsearch import float_forward, float_layers
 
     X = np.array([[(i * 0.37 - 1.1) * (j + 1) for j in range(network.input_dim)] for i in range(7)])
-    F = _float_forward(_float_layers(network), X, [float(s) for s in network.slopes])
+    F = float_forward(float_layers(network), X, [float(s) for s in network.slopes])
     for row, x in zip(F, X):
         exact = network.evaluate([float(v) for v in x])
         assert np.allclose(row, [float(v) for v in exact], rtol=1e-9, atol=1e-9)

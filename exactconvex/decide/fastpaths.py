@@ -18,8 +18,9 @@ from typing import Sequence
 from flint import fmpq
 
 from ..graph import check_witness
+from ..graph.floatsearch import concave_kinks, float_forward, float_layers, segment_witness
 from ..network import Network
-from ..polyhedra import dot, float_guess, floats_of
+from ..polyhedra import dot, float_guess
 
 __all__ = ["icnn_structure", "one_layer", "one_layer_groups", "hyperplane_groups", "search_violation"]
 
@@ -132,38 +133,12 @@ def _point_on_hyperplane_avoiding(w, c0, others) -> tuple:
 
 # ----- float search for a violation -----------------------------------------------------
 
-def _float_layers(net: Network):
-    """The weights as floats, for guesses only (+-inf beyond the float range: the forward pass
-    then gives inf or nan, which proposes nothing)."""
-    out = []
-    for layer in net.layers:
-        W = floats_of(layer.weight.entries()).reshape(layer.width, layer.weight.ncols())
-        b = floats_of(layer.bias.entries())
-        S = {k: floats_of(s.entries()).reshape(s.nrows(), s.ncols()) for k, s in layer.skip.items()}
-        out.append((W, b, S))
-    return out
-
-
-def _float_forward(layers, X, slopes):
-    import numpy as np
-
-    h = [X]
-    z = None
-    for l, (W, b, S) in enumerate(layers, start=1):  # under np.errstate(all="ignore") in the caller
-        z = h[l - 1] @ W.T + b
-        for k, s in S.items():
-            z = z + h[k] @ s.T
-        if l < len(layers):
-            h.append(np.where(z > 0, z, slopes[l - 1] * z) if slopes[l - 1] else np.maximum(z, 0.0))
-    return z
-
-
 def search_violation(net: Network, outputs: Sequence[int], *, lines: int = 64, seed: int = 0):
     """Exactly confirmed violations proposed by float evaluation on random lines: {output: witness}."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    layers = _float_layers(net)
+    layers = float_layers(net)
     slopes = [float_guess(s) for s in net.slopes]
     d = net.input_dim
     found: dict[int, dict] = {}
@@ -177,23 +152,16 @@ def search_violation(net: Network, outputs: Sequence[int], *, lines: int = 64, s
         T = ts * scale
         X = p[None, :] + T[:, None] * u[None, :]
         with np.errstate(all="ignore"):  # overflow gives inf or nan, which propose nothing
-            F = _float_forward(layers, X, slopes)
+            F = float_forward(layers, X, slopes)
         for k in outputs:
             if k in found:
                 continue
-            f = F[:, k]
-            with np.errstate(all="ignore"):
-                second = f[:-2] - 2 * f[1:-1] + f[2:]
-                tol = 1e-9 * (np.abs(f[:-2]) + 2 * np.abs(f[1:-1]) + np.abs(f[2:]) + 1e-300)
-                idx = np.nonzero(second < -tol)[0]  # f(mid) > average of its neighbours: a concave kink
-            for j in idx[:4]:
+            for j in concave_kinks(F[:, k]):  # f(mid) > average of its neighbours: a concave kink
                 h = fmpq(int(round(scale * 1024)), 1024 * 64)
                 t_mid = fmpq(int(round(T[j + 1] * 1024)), 1024)
                 pq = [fmpq(int(round(v * 8)), 8) for v in p]
                 uq = [fmpq(int(round(v * 64)), 64) for v in u]
-                x = tuple(a + (t_mid - h) * b for a, b in zip(pq, uq))
-                y = tuple(a + (t_mid + h) * b for a, b in zip(pq, uq))
-                w = check_witness(net, k, x, y, fmpq(1, 2))
+                w = segment_witness(net, k, pq, uq, t_mid, h)
                 if w is not None:
                     found[k] = w
                     break

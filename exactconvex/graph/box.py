@@ -35,8 +35,9 @@ from flint import fmpq
 from ..network import Network
 from ..numbers import q_from_float, to_q
 from ..polyhedra import dot, lp_free, simplex_standard, step_inside
-from ..polyhedra.rows import float_guess, floats_of
+from ..polyhedra.rows import float_guess
 from .explore import Arrangement, Region, bend, check_witness
+from .floatsearch import concave_kinks, float_forward, float_layers, segment_witness
 
 __all__ = ["Box", "parse_box", "Separation", "BoxOutcome", "BoxDecider", "box_witness", "search_in_box",
            "witness_in_box"]
@@ -321,22 +322,6 @@ class BoxDecider:
 
 # ----- a float search inside the box, confirmed exactly -----------------------------------------------
 
-def _float_outputs(net: Network, X, slopes):
-    """The outputs at the rows of X, in floats (guesses only; overflow gives inf or nan)."""
-    import numpy as np
-
-    h = [X]
-    z = None
-    for l, layer in enumerate(net.layers, start=1):
-        W = floats_of(layer.weight.entries()).reshape(layer.width, layer.weight.ncols())
-        z = h[l - 1] @ W.T + floats_of(layer.bias.entries())
-        for src, S in layer.skip.items():
-            z = z + h[src] @ floats_of(S.entries()).reshape(S.nrows(), S.ncols()).T
-        if l < net.depth:
-            h.append(np.where(z > 0, z, slopes[l - 1] * z))
-    return z
-
-
 def search_in_box(net: Network, outputs: Sequence[int], box: Box, *, lines: int = 48, seed: int = 0) -> dict:
     """Violations of convexity with x and y in the box, proposed by float evaluation along random
     segments inside it and confirmed by exact evaluation: {output: witness}.  Proves nothing when
@@ -352,6 +337,7 @@ def search_in_box(net: Network, outputs: Sequence[int], box: Box, *, lines: int 
         return {}
     rng = np.random.default_rng(seed)
     slopes = [float_guess(s) for s in net.slopes]
+    layers = float_layers(net)
     d = net.input_dim
     ts = np.linspace(-1.0, 1.0, 129)
     found: dict[int, dict] = {}
@@ -371,25 +357,16 @@ def search_in_box(net: Network, outputs: Sequence[int], box: Box, *, lines: int 
             continue
         X = p[None, :] + (ts * T)[:, None] * u[None, :]
         with np.errstate(all="ignore"):
-            F = _float_outputs(net, X, slopes)
+            F = float_forward(layers, X, slopes)
         pq = [q_from_float(v) for v in p]
         uq = [q_from_float(v) for v in u]
         h = q_from_float(T / 64)
         for k in outputs:
             if k in found:
                 continue
-            f = F[:, k]
-            with np.errstate(all="ignore"):
-                second = f[:-2] - 2 * f[1:-1] + f[2:]
-                tol = 1e-9 * (np.abs(f[:-2]) + 2 * np.abs(f[1:-1]) + np.abs(f[2:]) + 1e-300)
-                idx = np.nonzero(second < -tol)[0]
-            for j in idx[:4]:
-                mid = q_from_float(ts[j + 1] * T)
-                x = tuple(a + (mid - h) * b for a, b in zip(pq, uq))
-                y = tuple(a + (mid + h) * b for a, b in zip(pq, uq))
-                if not (box.contains(x) and box.contains(y)):
-                    continue
-                w = check_witness(net, k, x, y, fmpq(1, 2))
+            for j in concave_kinks(F[:, k]):
+                w = segment_witness(net, k, pq, uq, q_from_float(ts[j + 1] * T), h,
+                                    lambda x, y: box.contains(x) and box.contains(y))
                 if w is not None:
                     found[k] = w
                     break
