@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from typing import Callable, Sequence
 
 from flint import fmpq
 
+from ..network.formats import write_atomically
 from ..numbers import q_str, to_q
 from .geometry import RegionDrawing, _decimal_exponent, _power_of_ten, region_drawing, to_float
 
@@ -420,8 +420,9 @@ def plot_regions(net, ax=None, output: int = 0, window=None, *, surface: bool = 
 
 
 def save_figure(fig, path: str | os.PathLike, dpi: int = 100) -> str:
-    """Write ``fig`` to ``path`` (png, svg or pdf, from the extension) atomically: into a temporary
-    file in the same folder, renamed over ``path`` only when complete.  Metadata that would change
+    """Write ``fig`` to ``path`` (png, svg or pdf, from the extension) atomically
+    (``network.formats.write_atomically``: into a temporary file in the same folder, renamed over
+    ``path`` only when complete; a new file gets the usual permissions, a replaced one keeps its mode).  Metadata that would change
     from run to run (dates, random ids) are left out, so the same picture gives the same file.
     Returns the format."""
     path = os.fspath(path)
@@ -430,20 +431,11 @@ def save_figure(fig, path: str | os.PathLike, dpi: int = 100) -> str:
         raise ValueError(f"{path}: the picture's file name must end in .png, .svg or .pdf")
     import matplotlib
 
-    folder = os.path.dirname(os.path.abspath(path))
     metadata = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]
-    fd, tmp = tempfile.mkstemp(prefix=".exactconvex-plot-", suffix="." + fmt, dir=folder)
-    try:
-        umask = os.umask(0)  # mkstemp makes the file private; a picture gets the usual permissions
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as fh, matplotlib.rc_context({"svg.hashsalt": "exactconvex"}):
+
+    def write(fh):
+        with matplotlib.rc_context({"svg.hashsalt": "exactconvex"}):
             fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight", metadata=metadata)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+
+    write_atomically(path, write)
     return fmt
