@@ -89,6 +89,16 @@ def _term_factor(t) -> fmpq:
     return t.coefficient * (t.jump if t.slope is not None and not isinstance(t.slope, str) else 1)
 
 
+def _written_terms(c):
+    """(term, number of paths, numeric factor) of the terms of a condition that are written: the
+    ones with paths and a nonzero factor."""
+    for t in c.terms:
+        count = len(t.paths)
+        factor = _term_factor(t)
+        if count and factor != 0:
+            yield t, count, factor
+
+
 def _product(factor: fmpq, symbolic: list[str], body: str, count: int, star: str = "*") -> str:
     """factor * symbolic factors * (body), the parentheses only around a sum; a leading "-" for
     a negative factor."""
@@ -116,11 +126,7 @@ def condition_text(c, max_terms: int | None = None) -> str:
     The value of a term is coefficient * (1 - s) * c_nu(D): ``2*(1 - s_1)*(W2_1_1*v_1 + ...)``.
     """
     parts = []
-    for t in c.terms:
-        count = len(t.paths)
-        factor = _term_factor(t)
-        if count == 0 or factor == 0:
-            continue
+    for t, count, factor in _written_terms(c):
         jump = _jump_text(t)
         parts.append(_product(factor, [jump] if jump else [], t.paths.text(max_terms), count))
     return _join_signed(parts)
@@ -129,11 +135,7 @@ def condition_text(c, max_terms: int | None = None) -> str:
 def condition_latex(c, max_terms: int | None = None) -> str:
     """``condition_text`` in LaTeX."""
     parts = []
-    for t in c.terms:
-        count = len(t.paths)
-        factor = _term_factor(t)
-        if count == 0 or factor == 0:
-            continue
+    for t, count, factor in _written_terms(c):
         jump = f"(1 - {slope_latex(t.neuron[0])})" if isinstance(t.slope, str) else None
         body = t.paths.latex(max_terms)
         if factor.q != 1:
