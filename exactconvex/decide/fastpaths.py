@@ -18,7 +18,7 @@ from typing import Sequence
 from flint import fmpq
 
 from ..graph import check_witness
-from ..graph.floatsearch import concave_kinks, float_forward, float_layers, segment_witness
+from ..graph.floatsearch import confirm_kinks, float_forward, float_layers
 from ..network import Network
 from ..polyhedra import dot, float_guess
 
@@ -153,18 +153,9 @@ def search_violation(net: Network, outputs: Sequence[int], *, lines: int = 64, s
         X = p[None, :] + T[:, None] * u[None, :]
         with np.errstate(all="ignore"):  # overflow gives inf or nan, which propose nothing
             F = float_forward(layers, X, slopes)
-        for k in outputs:
-            if k in found:
-                continue
-            for j in concave_kinks(F[:, k]):  # f(mid) > average of its neighbours: a concave kink
-                h = fmpq(int(round(scale * 1024)), 1024 * 64)
-                t_mid = fmpq(int(round(T[j + 1] * 1024)), 1024)
-                pq = [fmpq(int(round(v * 8)), 8) for v in p]
-                uq = [fmpq(int(round(v * 64)), 64) for v in u]
-                w = segment_witness(net, k, pq, uq, t_mid, h)
-                if w is not None:
-                    found[k] = w
-                    break
-        if len(found) == len(outputs):
+        pq = [fmpq(int(round(v * 8)), 8) for v in p]  # p and u were rounded to these in floats
+        uq = [fmpq(int(round(v * 64)), 64) for v in u]
+        h = fmpq(int(round(scale * 1024)), 1024 * 64)
+        if confirm_kinks(net, F, outputs, found, lambda j: (pq, uq, fmpq(int(round(T[j + 1] * 1024)), 1024), h)):
             break
     return found

@@ -37,7 +37,7 @@ from ..numbers import q_from_float, to_q
 from ..polyhedra import dot, lp_free, simplex_standard, step_inside
 from ..polyhedra.rows import float_guess
 from .explore import Arrangement, Region, bend, check_witness
-from .floatsearch import concave_kinks, float_forward, float_layers, segment_witness
+from .floatsearch import confirm_kinks, float_forward, float_layers
 
 __all__ = ["Box", "parse_box", "Separation", "BoxOutcome", "BoxDecider", "box_witness", "search_in_box",
            "witness_in_box"]
@@ -361,15 +361,7 @@ def search_in_box(net: Network, outputs: Sequence[int], box: Box, *, lines: int 
         pq = [q_from_float(v) for v in p]
         uq = [q_from_float(v) for v in u]
         h = q_from_float(T / 64)
-        for k in outputs:
-            if k in found:
-                continue
-            for j in concave_kinks(F[:, k]):
-                w = segment_witness(net, k, pq, uq, q_from_float(ts[j + 1] * T), h,
-                                    lambda x, y: box.contains(x) and box.contains(y))
-                if w is not None:
-                    found[k] = w
-                    break
-        if len(found) == len(outputs):
+        if confirm_kinks(net, F, outputs, found, lambda j: (pq, uq, q_from_float(ts[j + 1] * T), h),
+                         lambda x, y: box.contains(x) and box.contains(y)):
             break
     return found

@@ -16,7 +16,7 @@ from ..network import Network
 from ..polyhedra.rows import floats_of
 from .explore import check_witness
 
-__all__ = ["float_layers", "float_forward", "concave_kinks", "segment_witness"]
+__all__ = ["float_layers", "float_forward", "concave_kinks", "segment_witness", "confirm_kinks"]
 
 
 def float_layers(net: Network) -> list:
@@ -96,3 +96,32 @@ def segment_witness(net: Network, k: int, p: Sequence, u: Sequence, mid: fmpq, h
     if admissible is not None and not admissible(x, y):
         return None
     return check_witness(net, k, x, y, fmpq(1, 2))
+
+
+def confirm_kinks(net: Network, F, outputs: Sequence[int], found: dict, segment: Callable[[int], tuple],
+                  admissible: Callable[[tuple, tuple], bool] | None = None) -> bool:
+    """For each output k of ``outputs`` not yet in ``found``: the first concave kink j of the
+    column F[:, k] of float values along one line whose rational segment ``segment(j)`` =
+    (p, u, mid, h) gives an exact witness (``segment_witness``) goes into ``found[k]``.  Returns
+    whether every output has a witness.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> minus_abs = Network.from_lists(1, [{"weight": [[1], [-1]]}, {"weight": [[-1, -1]]}])
+    >>> F = float_forward(float_layers(minus_abs), np.linspace(-1.0, 1.0, 5)[:, None], [0.0])
+    >>> found = {}
+    >>> confirm_kinks(minus_abs, F, [0], found, lambda j: ([fmpq(-1)], [fmpq(1)], fmpq(j + 1, 2), fmpq(1, 4)))
+    True
+    >>> found[0]["x"], found[0]["y"]
+    ((-1/4,), (1/4,))
+    """
+    for k in outputs:
+        if k in found:
+            continue
+        for j in concave_kinks(F[:, k]):
+            w = segment_witness(net, k, *segment(j), admissible)
+            if w is not None:
+                found[k] = w
+                break
+    return len(found) == len(outputs)
