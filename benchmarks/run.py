@@ -228,11 +228,12 @@ def _per_region(net, timeout):
     return len(stamps), dt, costs, complete
 
 
-def high_dimension_table(quick, seed):
+def high_dimension_table(quick, seed, timeout=None):
     from grid import icnn_with_input_skips
 
     rows = [("d6 8x8", 6, [8, 8], 500), ("d8 8x8", 8, [8, 8], 500), ("d10 4x4", 10, [4, 4], 1000)]
-    timeout = 20 if quick else 240
+    check(icnn_with_input_skips(np.random.default_rng(seed), 3, [2, 2]), method="regions")  # imports: not a region's cost
+    timeout = timeout or (20 if quick else 240)
     print(f"\nHigher dimensions: ICNN-structured with the input passed into every layer, PyTorch default init, one "
           f"network each, certified (region graph + certificate), serial, timeout {timeout} s ({load()})")
     head = (f"{'arch':<8} {'regions':>8} {'done':>5} {'seconds':>8} {'reg/s':>6} {'target':>6} {'met':>4} "
@@ -251,6 +252,11 @@ def high_dimension_table(quick, seed):
 
 _CHILD = r"""
 import json, resource, sys, time
+try:  # the peak RSS of this process only (a forked child starts with its parent's high-water mark)
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+except OSError:
+    pass
 sys.path.insert(0, {bench!r})
 import numpy as np
 from grid import icnn_version, random_network
@@ -270,6 +276,11 @@ else:
     out = {{"regions": r.regions}}
 out["seconds"] = time.perf_counter() - t
 out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+try:
+    with open("/proc/self/status") as fh:
+        out["peak_mb"] = next(int(l.split()[1]) for l in fh if l.startswith("VmHWM")) / 1024
+except (OSError, StopIteration):
+    pass
 print(json.dumps(out))
 """
 
@@ -283,13 +294,16 @@ def _child(mode, path, d, hidden, seed, jobs=1):
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
-def build_verify_table(quick, seed):
+def build_verify_table(quick, seed, only=None, job_counts=(1, 2)):
     """Certify (jobs 1 and 2), write the certificate, verify the file; each in its own process (peak RSS)."""
     import tempfile
 
     archs = [("d2 64x64", 2, [64, 64])] if quick else [("d2 64x64", 2, [64, 64]), ("d2 128x128", 2, [128, 128]),
                                                        ("d2 256x256", 2, [256, 256])]
-    print(f"\nBuild and verify, each in its own process (peak RSS from getrusage); the certificate goes through a "
+    if only:
+        archs = [a for a in archs if a[0] in only] or [(name, int(name[1]), [int(w) for w in name.split()[1].split("x")])
+                                                        for name in only]
+    print(f"\nBuild and verify, each in its own process (peak RSS: VmHWM, reset at the start); the certificate goes through a "
           f"file, which the checker streams ({load()})")
     head = (f"{'arch':<11} {'regions':>8} {'jobs':>4} {'build s':>8} {'MB':>6} {'cert MB':>8} {'verify s':>8} "
             f"{'MB':>6} {'v/b':>5} {'<=0.5':>5} {'total s':>8}")
@@ -297,7 +311,7 @@ def build_verify_table(quick, seed):
     print("-" * len(head))
     with tempfile.TemporaryDirectory() as tmp:
         for name, d, hidden in archs:
-            for jobs in (1, 2):
+            for jobs in job_counts:
                 path = os.path.join(tmp, f"{name.replace(' ', '_')}_{jobs}.json")
                 b = _child("build", path, d, hidden, seed + 2, jobs)
                 v = _child("verify", path, d, hidden, seed + 2)
@@ -307,17 +321,21 @@ def build_verify_table(quick, seed):
                       f"{v['seconds']:>8.1f} {v['peak_mb']:>6.0f} {v['seconds'] / b['seconds']:>5.2f} "
                       f"{'yes' if v['seconds'] <= 0.5 * b['seconds'] else 'NO':>5} {total:>8.1f}"
                       + ("  (target for d2 256x256 on 2 cores: <= 60 s)" if name == "d2 256x256" and jobs == 2 else ""))
-            one = open(os.path.join(tmp, f"{name.replace(' ', '_')}_1.json"), "rb").read()
-            two = open(os.path.join(tmp, f"{name.replace(' ', '_')}_2.json"), "rb").read()
-            print(f"{'':<11} certificates of jobs 1 and 2 byte-identical: {'yes' if one == two else 'NO'}")
+            if len(job_counts) == 2:
+                one = open(os.path.join(tmp, f"{name.replace(' ', '_')}_{job_counts[0]}.json"), "rb").read()
+                two = open(os.path.join(tmp, f"{name.replace(' ', '_')}_{job_counts[1]}.json"), "rb").read()
+                print(f"{'':<11} certificates of jobs {job_counts[0]} and {job_counts[1]} byte-identical: "
+                      f"{'yes' if one == two else 'NO'}")
 
 
-def jobs_table(quick, seed):
+def jobs_table(quick, seed, only=None):
     """--jobs 2 against one process on networks of 5,000 regions or more (in-process, wall time)."""
     from exactconvex.graph import explore
 
     archs = [("d2 64x64", 2, [64, 64])] if quick else [("d2 128x128", 2, [128, 128]), ("d3 32x32", 3, [32, 32]),
                                                        ("d4 16x16", 4, [16, 16])]
+    if only:
+        archs = [(name, int(name[1]), [int(w) for w in name.split()[1].split("x")]) for name in only]
     print(f"\n--jobs 2 against one process (region graph only, wall time; target 1.7x at 5,000 regions or more)")
     head = f"{'arch':<11} {'regions':>8} {'1 job s':>8} {'2 jobs s':>8} {'speedup':>7} {'met':>4}  load before/after"
     print(head)
@@ -345,6 +363,9 @@ def main(argv=None):
                     "float32 checker side by side (needs torch)")
     ap.add_argument("--only", choices=["grid", "anchor", "dims", "jobs", "big"], action="append",
                     help="run only these tables (repeatable; default: all)")
+    ap.add_argument("--dims-timeout", type=float, help="seconds per network of the higher-dimension table")
+    ap.add_argument("--arch", action="append", help="architectures of the jobs and big tables, such as 'd2 128x128'")
+    ap.add_argument("--big-jobs", type=int, nargs="+", default=[1, 2], help="job counts of the big table")
     args = ap.parse_args(argv)
     only = set(args.only or ["grid", "anchor", "dims", "jobs", "big"])
     if "anchor" in only:
@@ -353,11 +374,11 @@ def main(argv=None):
         else:
             print("\n(no --anchor PATH: the side-by-side column against the float checker is skipped)")
     if "dims" in only:
-        high_dimension_table(args.quick, args.seed)
+        high_dimension_table(args.quick, args.seed, args.dims_timeout)
     if "jobs" in only:
-        jobs_table(args.quick, args.seed)
+        jobs_table(args.quick, args.seed, args.arch)
     if "big" in only:
-        build_verify_table(args.quick, args.seed)
+        build_verify_table(args.quick, args.seed, args.arch, tuple(args.big_jobs))
     if "grid" not in only:
         return
     archs = architectures(quick=args.quick)
