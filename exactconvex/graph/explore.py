@@ -480,7 +480,7 @@ class _Graph:
         regions = self.regions
         if self.max_regions is not None and len(regions) >= self.max_regions:
             raise LimitReached(f"stopped at the limit of {self.max_regions} regions "
-                               f"({sum(1 for r in regions if r.facets or r.redundant or r.implied)} fully processed)",
+                               f"({self.done} fully processed)",
                                self.done, len(regions))
         rid = len(regions)
         regions.append(Region(rid, pattern, tuple(point), local, neurons, rows, has_zero=zero))
