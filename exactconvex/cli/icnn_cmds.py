@@ -82,11 +82,13 @@ def run_to_icnn(args) -> int:
         raise UsageError(f"to-icnn needs a network with exactly one hidden layer (this one has {net.depth - 1})")
     check_outputs(args, [("-o", args.output), ("--cert", args.cert)])
     t0 = time.perf_counter()
+    progress = Progress(not args.quiet)  # the region graph of f - g, then the checking of the certificate
     try:
-        conv = to_icnn(net, certificate=True, **bounds(args))
+        conv = to_icnn(net, certificate=True, progress=progress, **bounds(args))
     except NotConvexError as exc:
         from ..decide import witness_json
 
+        progress.close()
         w = witness_json(exc.witness)
         if args.json:
             print(json.dumps({"convex": False, "witness": w}))
@@ -94,12 +96,11 @@ def run_to_icnn(args) -> int:
             print(f"NOT convex, so no ICNN computes it; witness, checked by exact evaluation: {witness_text(w)}")
         return EXIT_NO
     except LimitReached as exc:
-        raise limit_reached(exc, None, args, prefix="no proof of equality", convex=None) from None
+        raise limit_reached(exc, progress, args, prefix="no proof of equality", convex=None) from None
     icnn = conv.network
     # the certificate of equality binds the ICNN written to the network given: checked before
     # anything is written, whether or not --cert asks for it to be kept
     pair = (network_to_dict(net), network_to_dict(icnn))
-    progress = Progress(not args.quiet)  # the checking of the certificate (to_icnn reports no progress)
     try:
         verify_seconds = verify_certificate(conv.certificate, pair, args.cert or args.output, progress)
     finally:

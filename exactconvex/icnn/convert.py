@@ -125,7 +125,7 @@ def icnn_weights(net: Network) -> Network:
 
 
 def to_icnn(net: Network, *, certificate: bool = True, max_regions: int | None = None,
-            timeout: float | None = None) -> Conversion:
+            timeout: float | None = None, progress=None) -> Conversion:
     """An ICNN of the same width computing exactly the same function, with its proof.
 
     For a convex network with one hidden layer of width n: the first layer is kept, the output
@@ -152,7 +152,8 @@ def to_icnn(net: Network, *, certificate: bool = True, max_regions: int | None =
     from .equiv import equivalent
 
     icnn = icnn_weights(net)
-    proof = equivalent(net, icnn, certificate=certificate, max_regions=max_regions, timeout=timeout)
+    proof = equivalent(net, icnn, certificate=certificate, max_regions=max_regions, timeout=timeout,
+                       progress=progress)
     if not proof.equivalent:  # pragma: no cover - the construction is an identity
         raise AssertionError(f"internal error: the ICNN differs from the network at {proof.point}")
     return Conversion(icnn, proof)
