@@ -28,6 +28,7 @@ import numpy as np
 from flint import fmpq, fmpq_mat
 
 from ..polyhedra.rows import float_guess
+from ..polyhedra.lp import _pivot, _run as run_bland
 
 __all__ = ["LPSolution", "minimise", "confirm_basis", "exact_simplex", "PROPOSED", "EXACT"]
 
@@ -157,37 +158,11 @@ def _independent(A: list, order: list[int], N: int) -> list[int] | None:
 
 # ----- the exact fallback ------------------------------------------------------------------------------
 
-def _pivot(T: list[list], basis: list[int], r: int, col: int) -> None:
-    row = T[r]
-    inv = 1 / row[col]
-    if inv != 1:
-        T[r] = row = [v * inv for v in row]
-    for i, other in enumerate(T):
-        if i != r:
-            f = other[col]
-            if f != 0:
-                T[i] = [a - f * e if e != 0 else a for a, e in zip(other, row)]
-    basis[r] = col
-
-
 def _bland(T: list[list], basis: list[int], ncols: int) -> None:
-    """Minimise the objective of T's last row over the columns < ncols (Bland's rule: no cycling)."""
-    m = len(T) - 1
-    while True:
-        obj = T[m]
-        enter = next((j for j in range(ncols) if obj[j] < 0), None)
-        if enter is None:
-            return
-        leave, best = None, None
-        for i in range(m):
-            a = T[i][enter]
-            if a > 0:
-                ratio = T[i][-1] / a
-                if best is None or ratio < best or (ratio == best and basis[i] < basis[leave]):
-                    best, leave = ratio, i
-        if leave is None:
-            raise ArithmeticError("the program is unbounded")  # excluded by the caller's guarantee
-        _pivot(T, basis, leave, enter)
+    """Minimise the objective of T's last row over the columns < ncols: the simplex loop of
+    ``polyhedra.lp`` (Bland's rule: no cycling), which must end at an optimum here."""
+    if run_bland(T, basis, ncols) != "optimal":
+        raise ArithmeticError("the program is unbounded")  # excluded by the caller's guarantee
 
 
 def exact_simplex(A: list, b: list, c: list) -> LPSolution:
