@@ -476,12 +476,15 @@ class _Graph:
         self.by_pattern: dict[tuple, int] = {}
         self.done = 0
 
-    def add(self, pattern, point, local, neurons, rows, zero) -> int:
-        regions = self.regions
-        if self.max_regions is not None and len(regions) >= self.max_regions:
+    def check_room(self) -> None:
+        """Raise LimitReached when one more region would pass ``max_regions``."""
+        if self.max_regions is not None and len(self.regions) >= self.max_regions:
             raise LimitReached(f"stopped at the limit of {self.max_regions} regions "
-                               f"({self.done} fully processed)",
-                               self.done, len(regions))
+                               f"({self.done} fully processed)", self.done, len(self.regions))
+
+    def add(self, pattern, point, local, neurons, rows, zero) -> int:
+        self.check_room()
+        regions = self.regions
         rid = len(regions)
         regions.append(Region(rid, pattern, tuple(point), local, neurons, rows, has_zero=zero))
         self.by_pattern[pattern] = rid

@@ -30,7 +30,7 @@ from multiprocessing.connection import wait
 from flint import fmpq
 
 from ..network import Network
-from .explore import (Arrangement, Facet, LazyRegion, LimitReached, Region, _facets_and_neighbours, _first_region,
+from .explore import (Arrangement, Facet, LazyRegion, Region, _facets_and_neighbours, _first_region,
                       _Graph, _point_across, constraint_rows)
 
 __all__ = ["explore_parallel"]
@@ -174,11 +174,8 @@ class _ParallelGraph(_Graph):
     def add(self, pattern, point, local, neurons, rows, zero) -> int:
         if self.found_in is None:  # the coordinator's own levels: complete regions
             return super().add(pattern, point, local, neurons, rows, zero)
+        self.check_room()
         regions = self.regions
-        if self.max_regions is not None and len(regions) >= self.max_regions:
-            raise LimitReached(f"stopped at the limit of {self.max_regions} regions "
-                               f"({self.done} fully processed)",
-                               self.done, len(regions))
         rid = len(regions)
         regions.append(LazyRegion(self.net, rid, pattern, None, None, None, None, has_zero=zero))
         self.by_pattern[pattern] = rid
