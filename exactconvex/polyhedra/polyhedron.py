@@ -208,7 +208,9 @@ def _float_facet_lp(target: Affine, others: Sequence[Affine]):
     d = len(a_t)
 
     def scaled(a, c):
-        top = max((abs(v) for v in (*a, c)), default=fmpq(0))
+        # by the gradient alone: in far-out regions c = g(hint) is huge, and scaling by it would
+        # shrink the gradient below HiGHS's tolerances (the LP then "solves" a flattened system)
+        top = max((abs(v) for v in a), default=fmpq(0)) or abs(c)
         if top == 0:
             return [0.0] * d, 0.0
         return [float_guess(v / top) for v in a], float_guess(c / top)
