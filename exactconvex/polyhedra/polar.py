@@ -108,14 +108,22 @@ def propose_facets(A: np.ndarray, g0: np.ndarray, basis: np.ndarray, polar_out: 
     with np.errstate(all="ignore"):
         corner = normal / -off[:, None]
     vertex_sum, vertex_count, ray_sum = np.zeros((m + 1, r)), np.zeros(m + 1), np.zeros((m + 1, r))
-    np.add.at(vertex_sum, S[away].ravel(), np.repeat(corner[away], S.shape[1], axis=0))
-    np.add.at(vertex_count, S[away].ravel(), 1.0)
+    owners, corners = S[away].ravel(), np.repeat(corner[away], S.shape[1], axis=0)
+    np.add.at(vertex_sum, owners, corners)
+    np.add.at(vertex_count, owners, 1.0)
     np.add.at(ray_sum, S[~away].ravel(), np.repeat(normal[~away], S.shape[1], axis=0))
     # a central point of each facet: the mean of its vertices, pushed along the sum of its rays
     idx = hull.vertices[hull.vertices > 0]
     count = vertex_count[idx]
     with np.errstate(all="ignore"):
         mean = np.where(count[:, None] > 0, vertex_sum[idx] / count[:, None], 0.0)
-    push = np.where(count > 0, 1.0 + np.linalg.norm(mean, axis=1), 1.0)
+    # pushed by the facet's own size (how far its vertices lie from their mean, at least 1), not
+    # by its distance from x0: the next region's interior point is taken near this point, so a
+    # push that grows with the distance from x0 compounds along the search (interior points at
+    # 10^12 after a few dozen steps outwards, where the float LPs lose the near facets)
+    with np.errstate(all="ignore"):
+        spread = np.zeros(m + 1)
+        np.maximum.at(spread, owners, np.linalg.norm(corners - vertex_sum[owners] / vertex_count[owners, None], axis=1))
+    push = 1.0 + np.where(np.isfinite(spread[idx]), spread[idx], 0.0)
     Y = (mean + ray_sum[idx] * push[:, None]) @ basis.T
     return {int(v) - 1: Y[k] for k, v in enumerate(idx)}
