@@ -168,10 +168,19 @@ def facet_witness(target: Affine, others: Sequence[Affine], hint: Sequence[fmpq]
         # the float LP in y = x - hint: far-out regions (coordinates of 10^6 and more) keep their
         # small features in float precision, and the rounded offsets stay small numbers
         shifted = _shift(target, hint)
-        res = _float_facet_lp(shifted, [_shift(g, hint) for g in others])
-        if res is not None:
+        moved = [_shift(g, hint) for g in others]
+        res = _float_facet_lp(shifted, moved, any_value=True)
+        if res is not None and -res.fun > 1e-9:
             for cand in _candidates(res.x[:d]):
                 p = _project([h + y for h, y in zip(hint, cand)], target)
+                if strictly_inside(others, p):
+                    return p
+        if res is not None:
+            # the float LP's vertex, solved exactly from the rows it makes tight (a basis guess):
+            # thin facets far out, where no rounding of the float point is inside
+            y = _vertex_of_active_rows(shifted, moved, res)
+            if y is not None:
+                p = [h + v for h, v in zip(hint, y)]
                 if strictly_inside(others, p):
                     return p
     res = None if exact_only or hint is not None else _float_facet_lp(target, others)
@@ -198,10 +207,45 @@ def _shift(g: Affine, origin: Sequence[fmpq]) -> Affine:
     return a, dot(a, origin) + c
 
 
-def _float_facet_lp(target: Affine, others: Sequence[Affine]):
+def _vertex_of_active_rows(target: Affine, others: Sequence[Affine], res) -> list[fmpq] | None:
+    """The exact point where target = 0 and the d rows of ``others`` (or the cap t = 1) that the
+    float LP left tightest all hold with equality in g_j(x) = w_j t (w_j: the LP's row weights, as
+    rationals: any positive weights give a point to check), or None when that system is
+    singular or gives t <= 0.  A guess: the caller checks the point exactly."""
+    import numpy as np
+
+    a_t, c_t = target
+    d = len(a_t)
+    slack = np.asarray(res.slack, float)
+    if len(slack) != len(others) + 1 or not np.all(np.isfinite(slack)):
+        return None
+    tight = np.argsort(slack, kind="stable")[:d].tolist()
+    rows, rhs = [list(a_t) + [fmpq(0)]], [-c_t]
+    for j in tight:
+        if j == len(others):  # the cap: t = 1
+            rows.append([fmpq(0)] * d + [fmpq(1)])
+            rhs.append(fmpq(1))
+            continue
+        a, c = others[j]
+        w = q_from_float_nice(res.weights[j])
+        if w is None or w <= 0:
+            return None
+        rows.append(list(a) + [-w])
+        rhs.append(-c)
+    try:
+        solution = fmpq_mat(d + 1, d + 1, [v for r in rows for v in r]).solve(fmpq_mat(d + 1, 1, rhs))
+    except ZeroDivisionError:
+        return None
+    values = solution.entries()
+    return list(values[:d]) if values[d] > 0 else None
+
+
+def _float_facet_lp(target: Affine, others: Sequence[Affine], any_value: bool = False):
     """The float guess of ``facet_witness``'s LP, or None when there is none: each row is scaled
     exactly by its largest entry before it becomes floats (weights of 10^400 or 10^-400 stay in
-    range), and a system that still does not fit floats gives no guess."""
+    range), and a system that still does not fit floats gives no guess.  The result carries the
+    weights w_j of its rows (g_j / w_j >= t).  Without ``any_value`` an optimum t <= 10^-9 gives
+    no guess either."""
     import math
 
     a_t, c_t = target
@@ -218,12 +262,16 @@ def _float_facet_lp(target: Affine, others: Sequence[Affine]):
     rows = [scaled(a, c) for a, c in others]
     eq_a, eq_c = scaled(a_t, c_t)
     norms = [math.sqrt(sum(v * v for v in a)) or 1.0 for a, _ in rows]
+    tops = [max((abs(v) for v in a), default=fmpq(0)) or abs(c) or fmpq(1) for a, c in others]
     A_ub = [[-v / nm for v in a] + [1.0] for (a, _), nm in zip(rows, norms)] + [[0.0] * d + [1.0]]
     b_ub = [c / nm for (_, c), nm in zip(rows, norms)] + [1.0]
     if not all(math.isfinite(v) for row in A_ub for v in row) or not all(math.isfinite(v) for v in b_ub):
         return None
     res = float_lp_free([0.0] * d + [-1.0], A_ub=A_ub, b_ub=b_ub, A_eq=[eq_a + [0.0]], b_eq=[-eq_c])
-    return res if res is not None and -res.fun > 1e-9 else None
+    if res is None or not (any_value or -res.fun > 1e-9):
+        return None
+    res.weights = [float_guess(top) * nm for top, nm in zip(tops, norms)]
+    return res
 
 
 def farkas_certificate(target: Affine, basis: Sequence[Affine]) -> tuple[list[fmpq], fmpq] | None:
