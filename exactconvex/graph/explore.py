@@ -24,6 +24,8 @@ off neuron outputs 0.  A neuron that is constant on a region is settled by its s
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import random
 import time
@@ -271,39 +273,44 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
         first = [g[0] for g in groups]
         A, g0 = _polar_inputs(rows, first, x0)
         proposals = propose_facets(A, g0, basis, polar) or {}
-        candidates = []
-        for i, y in sorted(proposals.items()):
-            offset = [q_from_float_nice(yi) for yi in y]
-            if None in offset:  # the guess overflowed: no proposal, the LPs below decide this one
-                continue
-            candidates.append((i, project_onto([xi + oi for xi, oi in zip(x0, offset)], reps[i])))
-        if candidates:
-            for bad, (i, p) in zip(rows.not_positive([p for _, p in candidates]), candidates):
-                # a facet point: every row vanishing or negative there is on the facet's own hyperplane
-                if all(group_of[r] == i for r in bad):
-                    witness[i] = tuple(p)
-    facet_order = sorted(witness)
+        _check_proposals(rows, reps, group_of, x0, proposals, witness)
     redundant: dict[int, tuple | None] = {}  # group -> (facet positions, multipliers, constant), None if implied
+    implied: list = []  # (the facets of a support, as groups; the groups it implies)
+
+    def try_supports(hull, indices):  # one exact solve for the constraints behind one hull facet
+        for support, members in supports_of_redundant(hull, indices):
+            if all(f in witness for f in support):
+                support = sorted(support)
+                holds = farkas_holds_many([reps[i] for i in members], [reps[f] for f in support],
+                                          list(range(len(support))), True)
+                solved = [i for i, ok in zip(members, holds) if ok]
+                for i in solved:
+                    redundant[i] = None  # implied: its multipliers are re-solved from the support on demand
+                if solved:
+                    implied.append((support, solved))
+
+    try_supports(polar[0] if polar else None, [i for i in range(m) if i not in witness])
+    left = [i for i in range(m) if i not in witness and i not in redundant]
+    if left and polar and proposals:
+        # neither a facet nor implied by a hull facet's vertices: in far-out regions, usually a facet
+        # the hull missed; a second hull from a better centre proposes it (no LP per constraint)
+        again = _recentred_proposals(A, g0, basis, proposals)
+        if again is not None:
+            more, hull = again
+            _check_proposals(rows, reps, group_of, x0, {i: more[i] for i in left if i in more}, witness)
+            try_supports(hull, [i for i in left if i not in witness])
+    facet_order = sorted(witness)
     undecided = [i for i in range(m) if i not in witness]
     facet_reps = [reps[f] for f in facet_order]
     position = {f: k for k, f in enumerate(facet_order)}
+    for support, members in implied:
+        region.implied.append(([position[f] for f in support], [neurons[r] for i in members for r in groups[i]]))
 
     def keep_dense(i, cert):  # facets are only ever appended, so positions stay valid
         lam, mu = cert
         support = [k for k, v in enumerate(lam) if v != 0]
         redundant[i] = (support, [lam[k] for k in support], mu)
 
-    for support, members in supports_of_redundant(polar[0] if polar else None, undecided):
-        if all(f in position for f in support):  # one exact solve for the constraints behind one hull facet
-            at = sorted(position[f] for f in support)
-            holds = farkas_holds_many([reps[i] for i in members], facet_reps, at, True)
-            solved = []
-            for i, ok in zip(members, holds):
-                if ok:
-                    redundant[i] = None  # implied: its multipliers are re-solved from the support on demand
-                    solved.extend(neurons[r] for r in groups[i])
-            if solved:
-                region.implied.append((at, solved))
     for i in undecided:
         if i not in redundant:
             cert = farkas_guess(reps[i], facet_reps, at=x0)
@@ -396,6 +403,47 @@ def _independent_facets(rows: Rows, reps: list, first: list[int], group_of: list
         gi = values[i, 0] + reps[i][1]
         out[i] = tuple(x0[k] - gi * exact_moves[k, i] for k in range(d))
     return out
+
+
+def _check_proposals(rows: Rows, reps: list, group_of: list[int], x0: tuple, proposals: dict,
+                     witness: dict) -> None:
+    """Turn float proposals {group: offset from x0} into exact facet witnesses (all checked in one
+    product): a proposal counts when every row vanishing or negative at its point (put exactly on
+    the group's hyperplane) is on that hyperplane."""
+    candidates = []
+    for i, y in sorted(proposals.items()):
+        offset = [q_from_float_nice(yi) for yi in y]
+        if None in offset:  # the guess overflowed: no proposal, the LPs decide this one
+            continue
+        candidates.append((i, project_onto([xi + oi for xi, oi in zip(x0, offset)], reps[i])))
+    if candidates:
+        for bad, (i, p) in zip(rows.not_positive([p for _, p in candidates]), candidates):
+            if all(group_of[r] == i for r in bad):
+                witness[i] = tuple(p)
+
+
+def _recentred_proposals(A: np.ndarray, g0: np.ndarray, basis, proposals: dict):
+    """Proposals {group: offset from x0} and the hull of a second polar, from a better centre; None
+    when there is none.
+
+    When the facets' distances from x0 span many orders of magnitude (an interior point near
+    one corner of a long unbounded region), the polar points of the far facets crowd around 0
+    and Qhull's tolerances take them for non-vertices: each such facet would cost an LP.  The
+    mean of the proposed facet points is a point of the region (a convex combination of points of
+    it) from which the distances are balanced.  Floats only: every proposal is checked exactly."""
+    with np.errstate(all="ignore"):
+        distances = g0 / np.linalg.norm(A, axis=1)
+        if not (np.all(np.isfinite(distances)) and distances.max() > 1e3 * distances.min()):
+            return None
+        shift = np.mean(np.array(list(proposals.values())), axis=0)
+        g1 = g0 + A @ shift
+    if not (np.all(np.isfinite(g1)) and np.all(g1 > 1e-9 * np.abs(g0))):
+        return None
+    again: list = []
+    more = propose_facets(A, g1, basis, again)
+    if not more or not again:
+        return None
+    return {i: y + shift for i, y in more.items()}, again[0]
 
 
 def _polar_inputs(rows: Rows, first: list[int], x0: tuple) -> tuple[np.ndarray, np.ndarray]:
@@ -540,11 +588,34 @@ def explore(net: Network, *, max_regions: int | None = None, timeout: float | No
     graph = _Graph(max_regions, timeout, progress)
     basis = _first_region(net, graph)
     regions = graph.regions
-    while graph.done < len(regions):
-        graph.check_time()
-        region = regions[graph.done]
-        graph.merge(region, _facets_and_neighbours(net, basis, region, graph.by_pattern))
+    with old_objects_frozen() as settle:
+        while graph.done < len(regions):
+            graph.check_time()
+            region = regions[graph.done]
+            graph.merge(region, _facets_and_neighbours(net, basis, region, graph.by_pattern))
+            settle(graph.done)
     return Arrangement(net, regions, time.perf_counter() - graph.t0)
+
+
+@contextlib.contextmanager
+def old_objects_frozen(every: int = 512):
+    """Keep the regions found so far out of Python's cyclic garbage collector while exploring.
+
+    The graph only grows, and its objects (tuples of rationals, regions) hold no reference
+    cycles, so scanning them again and again finds nothing; but a full collection scans them
+    all, which made one region in a few thousand cost 50-250 ms (a pause of the whole heap, in
+    the middle of the search) at d6 8x8.  Every ``every`` regions the objects alive are moved to
+    the permanent generation (``gc.freeze``); new garbage is still collected as usual, and
+    everything is handed back to the collector at the end (``gc.unfreeze``).  Yields the
+    function to call with the number of regions done."""
+    def settle(done: int) -> None:
+        if done % every == 0:
+            gc.freeze()
+
+    try:
+        yield settle
+    finally:
+        gc.unfreeze()
 
 
 def _input_facing_rows(net: Network) -> np.ndarray:
