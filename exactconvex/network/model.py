@@ -298,14 +298,19 @@ class Network:
         offset = g[j, 0]
         width = self.layers[l - 1].width
         jump = (1 - self.layers[l - 1].slope) * (1 if pattern[neuron] else -1)
-        change = {l: fmpq_mat(width, 1, [jump if i == j else 0 for i in range(width)])}
+        change = {l: None}  # layer l's change is jump * e_j: its products are columns, read off
         pre = list(local.pre)
         for k in range(l + 1, self.depth + 1):
             layer = self.layers[k - 1]
-            u = layer.weight * change[k - 1]
-            for src, S in layer.skip.items():
-                if src in change:
-                    u += S * change[src]
+            u = None
+            for src, S in [(k - 1, layer.weight)] + list(layer.skip.items()):
+                if src == l:
+                    term = self._column(k, src, j) * jump
+                elif src in change:
+                    term = S * change[src]
+                else:
+                    continue
+                u = term if u is None else u + term
             Gk, gk = pre[k]
             pre[k] = (Gk + u * row, gk + u * offset)
             if k < self.depth:
@@ -313,6 +318,23 @@ class Network:
                 change[k] = fmpq_mat(layer.width, 1, [v if on else layer.slope * v
                                                       for v, on in zip(u.entries(), states)])
         return LocalAffine(tuple(pattern), pre)
+
+    def _column(self, k: int, src: int, j: int) -> fmpq_mat:
+        """Column j of the matrix from layer ``src`` into layer k (its weight or a skip), cached:
+        a flip's first change is a multiple of it (an n x 1 product would cost a full n x n one)."""
+        cache = self.__dict__.setdefault("_column_cache", {})
+        key = (k, src, j)
+        column = cache.get(key)
+        if column is None:
+            layer = self.layers[k - 1]
+            M = layer.weight if src == k - 1 else layer.skip[src]
+            column = cache[key] = fmpq_mat(M.nrows(), 1, [M[i, j] for i in range(M.nrows())])
+        return column
+
+    def __getstate__(self):  # the column cache holds flint matrices, which do not pickle
+        state = dict(self.__dict__)
+        state.pop("_column_cache", None)
+        return state
 
     def pattern_along(self, point, direction) -> tuple[tuple[int, ...], LocalAffine]:
         """The pattern just past ``point`` in ``direction`` (at point + eps*direction, eps -> 0+).
