@@ -406,12 +406,10 @@ def _solve_on_support(targets, basis, support, with_mu, need_values=True):
         if det == 0:
             return None
         adjugate, _ = (Mn.inv() * det).numer_denom()  # integer entries: denominator 1
-        ok = [True] * k
-        positive = det > 0
-        for j, v in enumerate((adjugate * Rn).entries()):
-            if (v < 0) if positive else (v > 0):
-                ok[j % k] = False
-        return None, ok
+        signed = adjugate * Rn if det > 0 else -(adjugate * Rn)
+        e = signed.entries()
+        by_row = [e[r * k:(r + 1) * k] for r in range(d + 1)]  # d + 1 >= 2 rows
+        return None, [low >= 0 for low in map(min, *by_row)]  # per target, its smallest multiplier
     try:  # a square system has one solution; otherwise least squares, then the fit is checked
         X = M.solve(R) if square else (M.transpose() * M).solve(M.transpose() * R)
     except ZeroDivisionError:
