@@ -291,3 +291,11 @@ def test_flip_local_equals_recomputing_the_local_maps(data):
     assert updated.pattern == fresh.pattern
     for (G1, g1), (G2, g2) in zip(updated.pre[1:], fresh.pre[1:]):
         assert G1 == G2 and g1 == g2
+    # flip_local caches columns of the weights on the network: it must still pickle exactly (the
+    # parallel search sends networks to worker processes), and the copy must flip the same way
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(net))
+    assert copy == net
+    again = copy.flip_local(copy.local_affine(pattern), neuron)
+    assert all(G1 == G2 and g1 == g2 for (G1, g1), (G2, g2) in zip(again.pre[1:], fresh.pre[1:]))
