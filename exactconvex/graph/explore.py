@@ -654,8 +654,7 @@ def edge_normal(net: Network, a: Region, b: Region, switching: list[int]) -> tup
 
 def bend(a: Region, b: Region, normal: tuple, k: int) -> fmpq:
     """(grad_b - grad_a) . normal for output k: >= 0 everywhere iff output k is convex."""
-    ga, gb = a.output_gradient(k), b.output_gradient(k)
-    return dot([y - x for x, y in zip(ga, gb)], normal)
+    return dot(b.output_gradient(k), normal) - dot(a.output_gradient(k), normal)
 
 
 def violation_witness(net: Network, a: Region, b: Region, point: tuple, normal: tuple, k: int):
