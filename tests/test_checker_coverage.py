@@ -135,13 +135,13 @@ def test_streamed_regions_by_index_equal_the_in_memory_ones(tmp_path, stream_eve
     assert tuple(streamed) == memory
 
 
-def test_neurons_are_not_cached_beyond_the_limit(monkeypatch):
-    full = {(-1, i): rg.Neuron(-1, i) for i in range(1 << 16)}
-    monkeypatch.setattr(rg, "_NEURONS", full)
-    neuron = rg._neuron([7, 3], "where")
-    assert neuron == rg.Neuron(7, 3) and (7, 3) not in full and len(full) == 1 << 16
-    monkeypatch.setattr(rg, "_NEURONS", {})
-    assert rg._neuron([7, 3], "where") is rg._neuron([7, 3], "where")  # below the limit: one object
+def test_neuron_lists_fast_and_with_messages():
+    assert rg._neurons([[1, 0], [2, 5]], "where") == (rg.Neuron(1, 0), rg.Neuron(2, 5))
+    for bad, message in (([[1, 0], [1]], r"where\[1\]: expected \[layer, index\]"),
+                         ([[1, 0], [True, 0]], r"where\[1\]\[0\]: expected an integer"),
+                         ([[1, "0"]], r"where\[0\]\[1\]: expected an integer"), ([(1, 0)], r"where\[0\]: expected")):
+        with pytest.raises(CertificateError, match=message):
+            rg._neurons(bad, "where")
 
 
 def _checked(cert):
@@ -164,7 +164,7 @@ def test_check_well_formed(cert):
 
 def test_recent_maps_recompute_an_evicted_region(cert):
     net, layout, regions = _checked(cert)
-    recent = rg._RecentMaps(net, layout)
+    recent = rg._RecentMaps(net, layout, rg.RationalMaps(net))
     recent.capacity = 2
     originals = []
     for r, R in enumerate(regions[:4]):
@@ -174,11 +174,11 @@ def test_recent_maps_recompute_an_evicted_region(cert):
     assert list(recent.maps) == [2, 3]
     # recomputed and evicting the oldest when full
     again = recent.get(0)
-    assert again.matrix == originals[0].matrix and again.outputs == originals[0].outputs
+    assert again.blocks == originals[0].blocks and again.outputs == originals[0].outputs
     assert list(recent.maps) == [3, 0]
     # recomputed without evicting when there is room
     recent.capacity = 10
     again = recent.get(1)
-    assert again.matrix == originals[1].matrix and list(recent.maps) == [3, 0, 1]
+    assert again.blocks == originals[1].blocks and list(recent.maps) == [3, 0, 1]
     # kept: the same object, moved to the end
     assert recent.get(3) is originals[3] and list(recent.maps) == [0, 1, 3]

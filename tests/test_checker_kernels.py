@@ -1,8 +1,8 @@
 """The checker's speed tricks against their plain-rational references, and random certificates.
 
-Each speed trick of ``exactconvex/checker/region_graph.py`` (one integer product for the signs
-of all constraints at many points, one product for all Farkas identities of a region,
-adjugate signs for square implied groups) has a reference beside it that computes the same
+Each speed trick of ``exactconvex/checker/region_graph.py`` (a region's maps over the integers,
+one integer product for the signs of all constraints at many points, one product for all
+Farkas identities of a region, adjugate signs for square implied groups) has a reference beside it that computes the same
 thing one value at a time with fmpq.  Here they are compared on hand-made inputs, on random
 ones, and through ``verify(..., reference=True)`` on certificates that ``check`` and
 ``equivalent`` make for random small networks (degenerate ones: weights in {-2..2}; ones with
@@ -22,10 +22,11 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from exactconvex import check, equivalent, network_from_dict, network_to_dict
 from exactconvex.checker import CertificateError, verify
-from exactconvex.checker.region_graph import (ImpliedOutcome, first_wrong_identity, first_wrong_identity_reference,
-                                              implied_multipliers, implied_multipliers_reference, signs_at,
-                                              signs_at_reference)
-from strategies import document, network_dicts, scaled, small_integers, small_rationals
+from exactconvex.checker.reader import read_network
+from exactconvex.checker.region_graph import (ImpliedOutcome, IntegerMaps, Layout, RationalMaps, first_wrong_identity,
+                                              first_wrong_identity_reference, implied_multipliers,
+                                              implied_multipliers_reference, signs_at, signs_at_reference)
+from strategies import document, network_dicts, rationals, scaled, slopes, small_integers, small_rationals
 
 SETTINGS = settings(max_examples=scaled(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -33,6 +34,42 @@ SETTINGS = settings(max_examples=scaled(30), deadline=None, suppress_health_chec
 def mat(rows) -> fmpq_mat:
     return fmpq_mat(len(rows), len(rows[0]), [fmpq(v.numerator, v.denominator) if hasattr(v, "denominator") else
                                              fmpq(v) for r in rows for v in r])
+
+
+# ----- IntegerMaps -----------------------------------------------------------------------------------
+
+@SETTINGS
+@given(st.data())
+def test_integer_maps_are_the_rational_maps_times_their_layers_denominators(data):
+    """Any network (skips, LeakyReLU slopes 0, 1, 2, -1, 1/100, ..., extreme values), any pattern:
+    every row of ``IntegerMaps`` is its layer's positive denominator times the row of
+    ``region_maps``, the blocks hold the same rows, and ``values_at`` gives positive multiples
+    (one per layer) of the exact values g(x)."""
+    d, layers = data.draw(network_dicts(d_range=(1, 3), depth_range=(1, 4), width_range=(1, 3),
+                                        values=rationals(extreme=data.draw(st.booleans())), slopes=slopes()))
+    net = read_network(document(d, layers), "network")
+    fast, exact = IntegerMaps(net), RationalMaps(net)
+    layout = Layout.of(net)
+    for _ in range(3):
+        pattern = tuple("".join(data.draw(st.sampled_from("01")) for _ in range(n)) for n in net.hidden_widths)
+        F, E = fast(pattern), exact(pattern)
+        assert exact.values_at(pattern, (fmpq(0),) * d) is None
+        assert len(F.constraints) == len(E.constraints) == sum(net.hidden_widths)
+        assert all(D > 0 for D in F.denominators) and E.denominators == (1,) * net.depth
+        for t, (f, e) in enumerate(zip(F.constraints, E.constraints)):
+            D = F.denominators[layout.neuron(t).layer - 1]
+            assert tuple(fmpq(v) for v in f) == tuple(D * v for v in e)
+        assert [tuple(fmpq(v) for v in f) for f in F.outputs] == [tuple(F.denominators[-1] * v for v in e)
+                                                                  for e in E.outputs]
+        rows = [tuple(B[i, j] for j in range(d + 1)) for B in F.blocks for i in range(B.nrows())]
+        assert rows == list(F.constraints)
+        x = tuple(fmpq(v.numerator, v.denominator) for v in data.draw(st.lists(rationals(), min_size=d, max_size=d)))
+        values, reference = fast.values_at(pattern, x), signs_at_reference(E.blocks, [x])[0]
+        assert len(values) == len(reference)
+        for l in range(len(net.hidden_widths)):  # one positive factor per layer
+            pairs = [(v, e) for t, (v, e) in enumerate(zip(values, reference)) if layout.neuron(t).layer == l + 1]
+            _same_signs_common_factor([[v for v, _ in pairs]], [[e for _, e in pairs]])
+        assert [(v > 0) - (v < 0) for v in signs_at(F.blocks, [x])[0]] == [(e > 0) - (e < 0) for e in reference]
 
 
 # ----- signs_at ------------------------------------------------------------------------------------

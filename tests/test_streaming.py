@@ -3,8 +3,8 @@
 * Streamed and in-memory reading give the same verdicts and reasons (valid, invalid, unreadable).
 * The regions array is never held: the peak memory of ``verify`` (tracemalloc) stays nearly flat
   while the certificate grows several times.
-* ``values_under_pattern`` (check 1 by one forward pass) agrees with its reference, the region's
-  maps evaluated at the point.
+* ``IntegerMaps.values_at`` (check 1 by one integer forward pass) agrees with its reference, the
+  region's maps evaluated at the point.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from flint import fmpq
 from exactconvex.checker import CertificateError, verify
 from exactconvex.checker import reader as checker_reader
 from exactconvex.checker.reader import read_json_file, read_network
-from exactconvex.checker.region_graph import StreamedRegions, region_maps, signs_at, values_under_pattern
+from exactconvex.checker.region_graph import IntegerMaps, StreamedRegions, region_maps, signs_at
 from exactconvex.decide import check
 from exactconvex.network import network_to_dict
 from exactconvex.sweep.generate import icnn_structured, int_network, torch_network
@@ -135,7 +135,7 @@ def test_verify_peak_memory_stays_flat_as_the_certificate_grows(tmp_path, stream
     # is kept below both certificates, so that what grows with them would show)
     from exactconvex.checker.region_graph import _RecentMaps
 
-    monkeypatch.setattr(_RecentMaps, "BUDGET", 1 << 20)
+    monkeypatch.setattr(_RecentMaps, "BUDGET", 1 << 19)  # 512 KB: about 100 regions of 10x10, 27 of 40x40
     peaks, sizes, counts = [], [], []
     for hidden in ((10, 10), (40, 40)):
         cert = certificate(hidden=hidden, seed=3)
@@ -162,7 +162,7 @@ def test_verify_peak_memory_stays_flat_as_the_certificate_grows(tmp_path, stream
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_values_under_pattern_agree_with_the_maps(seed):
+def test_values_at_agree_with_the_maps(seed):
     rng = np.random.default_rng(seed)
     net = int_network(rng, int(rng.integers(1, 4)), [int(rng.integers(1, 5)), int(rng.integers(1, 5))], bound=2)
     if seed % 2:
@@ -171,11 +171,13 @@ def test_values_under_pattern_agree_with_the_maps(seed):
         net = Network(net.input_dim, [Layer(l.weight, l.bias, l.skip, fmpq(1, 3) if i < 2 else fmpq(0))
                                       for i, l in enumerate(net.layers)])
     checked = read_network(network_to_dict(net), "network")
+    fast = IntegerMaps(checked)
     for _ in range(5):
         pattern = tuple("".join(str(int(b)) for b in rng.integers(0, 2, w)) for w in net.hidden_widths)
         x = tuple(fmpq(int(v), 7) for v in rng.integers(-20, 20, net.input_dim))
         maps = region_maps(checked, pattern)
         reference = [sum((a * b for a, b in zip(g[:-1], x)), fmpq(0)) + g[-1] for g in maps.constraints]
-        assert values_under_pattern(checked, pattern, x) == reference
-        fast = signs_at(maps.matrix, [x])[0]
-        assert [v > 0 for v in fast] == [v > 0 for v in reference]
+        values = fast.values_at(pattern, x)
+        assert [(v > 0) - (v < 0) for v in values] == [(v > 0) - (v < 0) for v in reference]
+        fast_signs = signs_at(maps.blocks, [x])[0]
+        assert [v > 0 for v in fast_signs] == [v > 0 for v in reference]

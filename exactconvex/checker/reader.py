@@ -93,7 +93,10 @@ class _JsonDecimal(str):
 
 
 def _json_int(text: str):
-    return int(text) if len(text) <= _INT_DIGITS else _JsonDecimal(text)
+    try:
+        return int(text)
+    except ValueError:  # longer than int() reads (sys.get_int_max_str_digits)
+        return _JsonDecimal(text)
 
 
 def _no_constant(name: str):
@@ -101,19 +104,23 @@ def _no_constant(name: str):
 
 
 def _object(pairs: list) -> dict:
-    obj: dict = {}
-    for key, value in pairs:
-        if key in obj:  # a key given twice would silently mean its last value
-            raise CertificateError(f"the key {short_text(key)} appears twice in the same JSON object")
-        obj[key] = value
+    obj = dict(pairs)
+    if len(obj) < len(pairs):  # a key given twice would silently mean its last value
+        key = next(key for i, (key, _) in enumerate(pairs) if key in dict(pairs[:i]))
+        raise CertificateError(f"the key {short_text(key)} appears twice in the same JSON object")
     return obj
 
 
 def parse_json_text(text: str, what: str) -> Any:
-    """Parse JSON text strictly (see the module docstring)."""
+    """Parse JSON text strictly (see the module docstring).  Integers are first read by json's
+    own int() (fast); only if that fails (an integer too long for int(), or any error) is the
+    text read again with ``_json_int``, which gives the same values or the error to report."""
     try:
-        return json.loads(text, parse_float=_JsonDecimal, parse_int=_json_int, parse_constant=_no_constant,
-                          object_pairs_hook=_object)
+        try:
+            return json.loads(text, parse_float=_JsonDecimal, parse_constant=_no_constant, object_pairs_hook=_object)
+        except ValueError:
+            return json.loads(text, parse_float=_JsonDecimal, parse_int=_json_int, parse_constant=_no_constant,
+                              object_pairs_hook=_object)
     except CertificateError as exc:
         raise CertificateError(f"{what}: {exc}") from None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError

@@ -18,12 +18,17 @@ Theorem).  Conventions of every message: regions, facets, entries and outputs ar
 indices as in the certificate; layers are 1-based (layer 0 is the input); a neuron's index
 within its layer is 0-based: "neuron 0 of layer 1".
 
-Three speed tricks, each with a plain-rational reference beside it (``FAST`` and
-``REFERENCE``; ``verify(..., reference=True)`` runs the references, and a differential test
-compares them):
+Four speed tricks, each with a plain-rational reference beside it (``FAST`` and
+``REFERENCE``; ``verify(..., reference=True)`` runs the references, and differential tests
+compare them):
 
+* ``IntegerMaps``: a region's maps over the integers, every row times the positive
+  denominator of its layer (``arithmetic.integer_forward``), and check 1 by one integer forward
+  pass at the point; reference ``RationalMaps``: ``arithmetic.local_affine`` over the rationals,
+  check 1 from the maps.  Every check but the Farkas identities (which divide by the
+  denominators) depends only on signs and on positive multiples, which the scaling keeps.
 * ``signs_at``: the values of all constraints of a region at several points, as one integer
-  matrix product (each value times the same positive integer, so with the right signs);
+  matrix product per block of rows (each value times a positive integer, so with the right signs);
   reference ``signs_at_reference``: each g(p) on its own, exactly.
 * ``first_wrong_identity``: every Farkas identity of a region in one matrix product;
   reference ``first_wrong_identity_reference``: each identity coefficient by coefficient.
@@ -35,26 +40,27 @@ compares them):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from itertools import chain
+from typing import Any, Callable, NamedTuple
 
-from flint import fmpq, fmpq_mat
+from flint import fmpq, fmpq_mat, fmpz_mat
 
-from .arithmetic import Row, local_affine
+from .arithmetic import Row, diagonal, integer_forward, integer_layers, local_affine
 from .reader import CertificateError, Network, StreamedArray, field, number, numbers, short, typed
 from .results import Invalid, require
 
 __all__ = ["Neuron", "Facet", "FarkasEntry", "ImpliedGroup", "Region", "RegionMaps", "Layout", "Kernels",
            "ImpliedOutcome", "FAST", "REFERENCE", "read_region_graph", "check_region_graph", "region_maps",
+           "IntegerMaps", "RationalMaps",
            "check_interior_point", "check_facet_relative_interior", "check_neighbour_across",
            "check_farkas_redundancy", "check_bends", "signs_at", "signs_at_reference", "first_wrong_identity",
            "first_wrong_identity_reference", "implied_multipliers", "implied_multipliers_reference",
-           "values_under_pattern", "check_region_well_formed", "StreamedRegions"]
+           "check_region_well_formed", "StreamedRegions"]
 
 
 # ----- the parsed certificate ----------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Neuron:
+class Neuron(NamedTuple):
     """A hidden neuron as a certificate names it: ``[layer, index]``."""
 
     layer: int  # 1-based
@@ -104,21 +110,18 @@ def _index(value: Any, where: str) -> int:
     return typed(value, int, where)
 
 
-_NEURONS: dict[tuple[int, int], Neuron] = {}  # one object per neuron named (certificates name each one often)
-
-
 def _neuron(value: Any, where: str) -> Neuron:
-    if type(value) is list and len(value) == 2 and type(value[0]) is int and type(value[1]) is int:
-        key = (value[0], value[1])
-        neuron = _NEURONS.get(key)
-        if neuron is None:
-            neuron = Neuron(*key)
-            if len(_NEURONS) < 1 << 16:
-                _NEURONS[key] = neuron
-        return neuron
     if type(value) is not list or len(value) != 2:
         raise CertificateError(f"{where}: expected [layer, index]")
     return Neuron(_index(value[0], f"{where}[0]"), _index(value[1], f"{where}[1]"))
+
+
+def _neurons(values: list, where: str) -> tuple[Neuron, ...]:
+    """A list of neurons (its messages, ``where[i]``, are only written when one is malformed)."""
+    if set(map(type, values)) <= {list} and set(map(len, values)) <= {2} and \
+            set(map(type, chain.from_iterable(values))) <= {int}:  # lists of two integers (never bool)
+        return tuple(map(tuple, values))  # (plain tuples: equal to the Neurons, and made faster)
+    return tuple(_neuron(n, f"{where}[{i}]") for i, n in enumerate(values))
 
 
 def _facet(doc: Any, where: str) -> Facet:
@@ -143,7 +146,7 @@ def _implied_group(doc: Any, where: str) -> ImpliedGroup:
     facets = typed(field(doc, "facets", where), list, f"{where}.facets")
     neurons = typed(field(doc, "neurons", where), list, f"{where}.neurons")
     return ImpliedGroup(tuple(_index(f, f"{where}.facets[{i}]") for i, f in enumerate(facets)),
-                        tuple(_neuron(n, f"{where}.neurons[{i}]") for i, n in enumerate(neurons)))
+                        _neurons(neurons, f"{where}.neurons"))
 
 
 def _region(doc: Any, where: str) -> Region:
@@ -201,17 +204,17 @@ class Layout:
 
     widths: tuple[int, ...]
     starts: tuple[int, ...]  # position of each hidden layer's first neuron
+    positions: dict  # (layer, index) -> position
 
     @staticmethod
     def of(net: Network) -> "Layout":
         widths = tuple(net.hidden_widths)
-        return Layout(widths, tuple(sum(widths[:l]) for l in range(len(widths))))
+        starts = tuple(sum(widths[:l]) for l in range(len(widths)))
+        return Layout(widths, starts, {(l + 1, i): starts[l] + i for l, n in enumerate(widths) for i in range(n)})
 
     def position(self, neuron: Neuron) -> int | None:
         """The neuron's position in topological order, None if the network has no such neuron."""
-        if 1 <= neuron.layer <= len(self.widths) and 0 <= neuron.index < self.widths[neuron.layer - 1]:
-            return self.starts[neuron.layer - 1] + neuron.index
-        return None
+        return self.positions.get(neuron)
 
     def neuron(self, position: int) -> Neuron:
         layer = max(l for l in range(len(self.widths)) if self.starts[l] <= position)
@@ -221,21 +224,89 @@ class Layout:
 @dataclass(frozen=True)
 class RegionMaps:
     """The affine data of a region, computed from its pattern (Lemma 1): the constraint
-    g_nu >= 0 of every hidden neuron (g_nu = z_nu if on, -z_nu if off) and every output."""
+    g_nu >= 0 of every hidden neuron (g_nu = z_nu if on, -z_nu if off) and every output, each
+    row (a_1, ..., a_d, c) times the positive denominator of its layer (1 over the rationals)."""
 
-    constraints: tuple[Row, ...]  # (a_1, ..., a_d, c), in topological order
-    nonconstant: tuple[bool, ...]  # a != 0
+    constraints: tuple[Row, ...]  # in topological order
     outputs: tuple[Row, ...]
-    matrix: fmpq_mat  # the constraints as rows
+    blocks: tuple  # the constraints as rows of matrices (fmpq_mat or fmpz_mat), one after the other
+    denominators: tuple  # of layers 1..L
 
 
 def region_maps(net: Network, pattern: tuple[str, ...]) -> RegionMaps:
+    """The maps over the rationals (``arithmetic.local_affine``): all denominators 1."""
     on = [[ch == "1" for ch in s] for s in pattern]
     rows = local_affine(net, on)
     constraints = tuple(g if on[l][j] else tuple(-v for v in g) for l in range(len(on)) for j, g in enumerate(rows[l]))
     d = net.input_dim
-    return RegionMaps(constraints, tuple(any(g[:-1]) for g in constraints), tuple(rows[-1]),
-                      fmpq_mat(len(constraints), d + 1, [v for g in constraints for v in g]))
+    return RegionMaps(constraints, tuple(rows[-1]),
+                      (fmpq_mat(len(constraints), d + 1, [v for g in constraints for v in g]),), (1,) * net.depth)
+
+
+class RationalMaps:
+    """Reference: a region's maps by ``region_maps``; check 1 evaluates them (``values_at``: None)."""
+
+    def __init__(self, net: Network):
+        self.net = net
+
+    def __call__(self, pattern: tuple[str, ...]) -> RegionMaps:
+        return region_maps(self.net, pattern)
+
+    def values_at(self, pattern: tuple[str, ...], x: tuple) -> None:
+        return None
+
+
+class IntegerMaps:
+    """Fast: a region's maps over the integers (``arithmetic.integer_forward`` at the identity),
+    every row a positive multiple (one per layer) of the row of ``region_maps``; ``values_at``:
+    positive multiples of g_nu(x) for every hidden neuron, one forward pass at the point."""
+
+    def __init__(self, net: Network):
+        self.layers, d, widths = integer_layers(net), net.input_dim, net.hidden_widths
+        self.identity = fmpz_mat(d + 1, d + 1, [int(i == j) for i in range(d + 1) for j in range(d + 1)])
+        # constraint g = S z (S = +1 on, -1 off) from h = diag(q on, p off) z (slope p / q): with
+        # kappa = q - p, 2 h - (q + p) z = diag(kappa on, -kappa off) z = kappa S z (no second diagonal)
+        self.kappas = [int(layer.factors[0] - layer.factors[1]) for layer in self.layers[:-1]]
+        self.denominators = tuple([L.denominator * (abs(kappa) or 1) for L, kappa in zip(self.layers, self.kappas)]
+                                  + [self.layers[-1].denominator])
+        self.last = [("", None)] * len(widths)  # per hidden layer, its last pattern and diagonal (they repeat)
+
+    def _diagonal(self, l: int, s: str) -> fmpz_mat:
+        if self.last[l][0] != s:
+            q, p = self.layers[l].factors
+            self.last[l] = (s, diagonal([q if ch == "1" else p for ch in s]))
+        return self.last[l][1]
+
+    def _signed(self, pattern: tuple[str, ...], y: fmpz_mat) -> tuple[list[fmpz_mat], fmpz_mat]:
+        """Per hidden layer, the values of its constraints at y (times its denominator); the outputs."""
+        zs, hs = integer_forward(self.layers, [self._diagonal(l, s) for l, s in enumerate(pattern)], y)
+        signed = []
+        for l, (z, h, kappa) in enumerate(zip(zs, hs, self.kappas)):
+            q, p = self.layers[l].factors
+            if kappa:
+                signed.append((h * 2 - z * (q + p)) * (1 if kappa > 0 else -1))
+            else:  # slope 1: h does not depend on the pattern
+                signed.append(diagonal([1 if ch == "1" else -1 for ch in pattern[l]]) * z)
+        return signed, zs[-1]
+
+    def __call__(self, pattern: tuple[str, ...]) -> RegionMaps:
+        signed, out = self._signed(pattern, self.identity)
+        d1 = self.identity.nrows()
+        e, o = [v for S in signed for v in S.entries()], out.entries()
+        return RegionMaps(tuple(zip(*(e[t::d1] for t in range(d1)))), tuple(zip(*(o[t::d1] for t in range(d1)))),
+                          tuple(signed) or (fmpz_mat(0, d1),), self.denominators)
+
+    def values_at(self, pattern: tuple[str, ...], x: tuple) -> list:
+        y = fmpq_mat(len(x) + 1, 1, [*x, 1]).numer_denom()[0]  # (t x, t), t > 0
+        return [v for S in self._signed(pattern, y)[0] for v in S.entries()]
+
+
+def _nonconstant(g: Row) -> bool:
+    return any(g[:-1])
+
+
+def _exact(row: Row, denominator) -> Row:
+    return tuple(fmpq(v) / denominator for v in row)
 
 
 def _value(g: Row, p: tuple) -> fmpq:
@@ -244,10 +315,9 @@ def _value(g: Row, p: tuple) -> fmpq:
 
 
 def _positive_multiple(g: Row, h: Row) -> bool:
-    """g = t h for some t > 0 (h non-constant)."""
+    """g = t h for some t > 0 (h non-constant): with h_i != 0, t = g_i / h_i (no division)."""
     i = next(i for i, v in enumerate(h) if v != 0)
-    t = g[i] / h[i]
-    return t > 0 and all(a == t * b for a, b in zip(g, h))
+    return g[i] * h[i] > 0 and all(a * h[i] == b * g[i] for a, b in zip(g, h))
 
 
 def _not_positive(values: list) -> list[int]:
@@ -257,23 +327,26 @@ def _not_positive(values: list) -> list[int]:
 
 # ----- speed tricks and their references -------------------------------------------------------------
 
-def signs_at(C: fmpq_mat, points: list[tuple]) -> list[list]:
-    """Per point, the values of every row (a | c) of C at it, each times the same positive
-    integer, so with the same signs: one integer matrix product.
+def signs_at(blocks: tuple | fmpq_mat | fmpz_mat, points: list[tuple]) -> list[list]:
+    """Per point, the values of every row (a | c) of the matrices ``blocks`` (or of one matrix)
+    at it, those of each block times the same positive integer, so with the same signs: one
+    integer matrix product per block.
 
     C = N / D and the points' matrix P = Pn / Dp (integer N, Pn, positive D, Dp: flint's
-    numer_denom), so C P = (N Pn) / (D Dp); integers spare reducing every fraction.
+    numer_denom; D = 1 for an integer C), so C P = (N Pn) / (D Dp); integers spare reducing
+    every fraction.
     """
-    k, n = len(points), C.ncols()
-    N, _ = C.numer_denom()
+    blocks = blocks if isinstance(blocks, tuple) else (blocks,)
+    k, n = len(points), blocks[0].ncols()
     Pn, _ = fmpq_mat(n, k, [p[t] if t < n - 1 else 1 for t in range(n) for p in points]).numer_denom()
-    e = (N * Pn).entries()
-    return [e[j::k] for j in range(k)]
+    es = [((C if isinstance(C, fmpz_mat) else C.numer_denom()[0]) * Pn).entries() for C in blocks]
+    return [sum((e[j::k] for e in es), []) for j in range(k)]
 
 
-def signs_at_reference(C: fmpq_mat, points: list[tuple]) -> list[list]:
-    """Per point, the exact value g(p) of every row g of C, one at a time."""
-    rows = [tuple(C[i, j] for j in range(C.ncols())) for i in range(C.nrows())]
+def signs_at_reference(blocks: tuple | fmpq_mat | fmpz_mat, points: list[tuple]) -> list[list]:
+    """Per point, the exact value g(p) of every row g of the blocks, one at a time."""
+    blocks = blocks if isinstance(blocks, tuple) else (blocks,)
+    rows = [tuple(C[i, j] for j in range(C.ncols())) for C in blocks for i in range(C.nrows())]
     return [[_value(g, p) for g in rows] for p in points]
 
 
@@ -314,23 +387,24 @@ def _first_negative(entries: list, ncols: int) -> int | None:
     return min((e % ncols for e, v in enumerate(entries) if v < 0), default=None)
 
 
-def implied_multipliers(M: fmpq_mat, T: fmpq_mat) -> ImpliedOutcome:
+def implied_multipliers(M: fmpq_mat | fmpz_mat, T: fmpq_mat | fmpz_mat) -> ImpliedOutcome:
     """Decide M X = T fast.
 
-    Square (d + 1 columns): X = M^-1 T. With M = Mn / Dm, T = Tn / Dt (integers, Dm, Dt > 0)
-    and Mn^-1 = adj(Mn) / det(Mn): X = Dm adj(Mn) Tn / (det(Mn) Dt), so the signs of X are those
-    of the integer product adj(Mn) Tn times the sign of det(Mn).  Otherwise (fewer columns, as
-    with a lineality space): the normal equations' solution is the only candidate, and it must
-    fit exactly.
+    Square (d + 1 columns): X = M^-1 T. With M = Mn / Dm, T = Tn / Dt (integers, Dm, Dt > 0;
+    1 for integer matrices) and Mn^-1 = adj(Mn) / det(Mn): X = Dm adj(Mn) Tn / (det(Mn) Dt), so
+    the signs of X are those of the integer product adj(Mn) Tn times the sign of det(Mn).
+    Otherwise (fewer columns, as with a lineality space): the normal equations' solution is the
+    only candidate, and it must fit exactly.
     """
     if M.nrows() == M.ncols():
-        Mn, Tn = M.numer_denom()[0], T.numer_denom()[0]
+        Mn, Tn = [A if isinstance(A, fmpz_mat) else A.numer_denom()[0] for A in (M, T)]
         det = Mn.det()
         if det == 0:
             return ImpliedOutcome(False)
-        adjugate = (Mn.inv() * det).numer_denom()[0]  # integer: adj(Mn) = det(Mn) Mn^-1
+        adjugate = (Mn.inv() * abs(det)).numer_denom()[0]  # integer: |det(Mn)| Mn^-1 = sign(det(Mn)) adj(Mn)
         product = (adjugate * Tn).entries()
-        return ImpliedOutcome(True, True, _first_negative(product if det > 0 else [-v for v in product], T.ncols()))
+        return ImpliedOutcome(True, True, None if min(product, default=0) >= 0 else _first_negative(product, T.ncols()))
+    M, T = fmpq_mat(M), fmpq_mat(T)
     try:
         X = (M.transpose() * M).solve(M.transpose() * T)
     except ZeroDivisionError:  # M^T M is singular iff the columns of M are dependent
@@ -342,6 +416,7 @@ def implied_multipliers(M: fmpq_mat, T: fmpq_mat) -> ImpliedOutcome:
 
 def implied_multipliers_reference(M: fmpq_mat, T: fmpq_mat) -> ImpliedOutcome:
     """Decide M X = T by row reduction of [M | T] over the rationals."""
+    M, T = fmpq_mat(M), fmpq_mat(T)
     rows, cols, n = M.nrows(), M.ncols(), T.ncols()
     _, rank = M.rref()
     if rank < cols:
@@ -354,23 +429,6 @@ def implied_multipliers_reference(M: fmpq_mat, T: fmpq_mat) -> ImpliedOutcome:
     return ImpliedOutcome(True, True, _first_negative([R[i, cols + j] for i in range(cols) for j in range(n)], n))
 
 
-def values_under_pattern(net: Network, pattern: tuple[str, ...], x: tuple) -> list:
-    """The value g_nu(x) of every hidden neuron's constraint under ``pattern`` (topological order):
-    one forward pass with the states fixed by the pattern, matrix-vector products only (no
-    affine maps).  Reference: the maps' rows evaluated at x (``region_maps`` then ``signs_at``)."""
-    on = [[ch == "1" for ch in s] for s in pattern]
-    h = [fmpq_mat(len(x), 1, list(x))]
-    values = []
-    for l, layer in enumerate(net.layers[:-1], start=1):
-        z = layer.weight * h[l - 1] + layer.bias
-        for k, S in layer.skip:
-            z = z + S * h[k]
-        e = z.entries()
-        values.extend(v if o else -v for v, o in zip(e, on[l - 1]))
-        h.append(fmpq_mat(len(e), 1, [v if o else layer.slope * v for v, o in zip(e, on[l - 1])]))
-    return values
-
-
 @dataclass(frozen=True)
 class Kernels:
     """The arithmetic that checks 1-4 rely on, fast or plain."""
@@ -378,12 +436,12 @@ class Kernels:
     signs_at: Callable[[fmpq_mat, list], list]
     first_wrong_identity: Callable[[list, list, list], Any]
     implied_multipliers: Callable[[fmpq_mat, fmpq_mat], ImpliedOutcome]
+    maps: Callable[[Network], "IntegerMaps | RationalMaps"]
     progress: Callable[[int, int], None] | None = None  # progress(done, total) over the regions' passes
-    values_under_pattern: Callable[[Network, tuple, tuple], list] | None = None  # None: from the region's maps
 
 
-FAST = Kernels(signs_at, first_wrong_identity, implied_multipliers, values_under_pattern=values_under_pattern)
-REFERENCE = Kernels(signs_at_reference, first_wrong_identity_reference, implied_multipliers_reference)
+FAST = Kernels(signs_at, first_wrong_identity, implied_multipliers, IntegerMaps)
+REFERENCE = Kernels(signs_at_reference, first_wrong_identity_reference, implied_multipliers_reference, RationalMaps)
 
 
 # ----- the checks ------------------------------------------------------------------------------------
@@ -398,11 +456,11 @@ def check_well_formed(net: Network, layout: Layout, regions) -> None:
 def check_region_well_formed(net: Network, layout: Layout, r: int, R: Region, count: int) -> None:
     """``check_well_formed`` for region r of ``count``."""
     d, widths = net.input_dim, list(layout.widths)
-    require(len(R.pattern) == len(widths) and all(len(s) == n and set(s) <= {"0", "1"}
-                                                  for s, n in zip(R.pattern, widths)),
-            f"region {r}: pattern {list(R.pattern)} is not one string of 0/1 per hidden layer of widths {widths}")
-    require(len(R.interior_point) == d,
-            f"region {r}: the interior point has {len(R.interior_point)} coordinates, expected {d}")
+    if len(R.pattern) != len(widths) or not all(len(s) == n and set(s) <= {"0", "1"} for s, n in zip(R.pattern, widths)):
+        raise Invalid(f"region {r}: pattern {list(R.pattern)} is not one string of 0/1 per hidden layer of widths "
+                      f"{widths}")  # (messages in hot code are written only on failure)
+    if len(R.interior_point) != d:
+        raise Invalid(f"region {r}: the interior point has {len(R.interior_point)} coordinates, expected {d}")
     for i, F in enumerate(R.facets):
         if layout.position(F.neuron) is None or len(F.point) != d or not 0 <= F.neighbor < count:
             w = f"region {r}, facet {i}"
@@ -415,9 +473,10 @@ def check_interior_point(r: int, R: Region, maps: RegionMaps, values: list, layo
     """Check 1 (``proofs/completeness.md``, Lemma 2 (1)): every non-constant constraint of the
     region is > 0 at its interior point, every constant one >= 0; so P_s is full-dimensional."""
     for t in _not_positive(values):
-        if maps.nonconstant[t] or values[t] < 0:
-            raise Invalid(f"region {r}: the constraint of {layout.neuron(t)} is "
-                          f"{short(_value(maps.constraints[t], R.interior_point))} at the interior point")
+        if _nonconstant(maps.constraints[t]) or values[t] < 0:
+            neuron = layout.neuron(t)
+            value = _value(maps.constraints[t], R.interior_point) / maps.denominators[neuron.layer - 1]
+            raise Invalid(f"region {r}: the constraint of {neuron} is {short(value)} at the interior point")
 
 
 def check_facet_relative_interior(r: int, i: int, F: Facet, maps: RegionMaps, values: list,
@@ -427,12 +486,15 @@ def check_facet_relative_interior(r: int, i: int, F: Facet, maps: RegionMaps, va
     is in the relative interior of the (d-1)-dimensional facet P_s ∩ {g = 0}.  Returns g."""
     w, position = f"region {r}, facet {i}", layout.position(F.neuron)
     g = maps.constraints[position]
-    require(maps.nonconstant[position], f"{w}: the constraint of {F.neuron} is constant")
-    require(values[position] == 0, f"{w}: the point is not on the hyperplane of {F.neuron}")
+    if not _nonconstant(g) or values[position] != 0:
+        require(_nonconstant(g), f"{w}: the constraint of {F.neuron} is constant")
+        raise Invalid(f"{w}: the point is not on the hyperplane of {F.neuron}")
     for t in _not_positive(values):
-        if maps.nonconstant[t] and not _positive_multiple(maps.constraints[t], g):
-            raise Invalid(f"{w}: the point is not in the relative interior of the facet (the constraint of "
-                          f"{layout.neuron(t)} is {short(_value(maps.constraints[t], F.point))} there)")
+        if _nonconstant(maps.constraints[t]) and not _positive_multiple(maps.constraints[t], g):
+            neuron = layout.neuron(t)
+            value = _value(maps.constraints[t], F.point) / maps.denominators[neuron.layer - 1]
+            raise Invalid(f"{w}: the point is not in the relative interior of the facet (the constraint of {neuron} "
+                          f"is {short(value)} there)")
     return g
 
 
@@ -443,22 +505,25 @@ def check_neighbour_across(r: int, i: int, F: Facet, g: Row, neighbour: RegionMa
     side of the facet near the point, hence along the whole facet."""
     w, minus_g, across = f"region {r}, facet {i}", tuple(-v for v in g), False
     for t in _not_positive(values):
-        if neighbour.nonconstant[t]:
+        if _nonconstant(neighbour.constraints[t]):
             if not _positive_multiple(neighbour.constraints[t], minus_g):
                 raise Invalid(f"{w}: region {F.neighbor} does not contain the other side of the facet near the "
                               f"point (the constraint of {layout.neuron(t)})")
             across = True
-    require(across, f"{w}: region {F.neighbor} has no constraint on the facet's hyperplane (it is not across)")
+    if not across:
+        raise Invalid(f"{w}: region {F.neighbor} has no constraint on the facet's hyperplane (it is not across)")
 
 
 def check_bends(r: int, i: int, F: Facet, g: Row, region: RegionMaps, neighbour: RegionMaps,
                 outputs: list[int]) -> None:
     """Check 5 (``proofs/facet-bends.md``): with n = -grad g (pointing from the region into the
-    neighbour), every listed output bends by (grad_N - grad_R) . n >= 0 across the facet."""
+    neighbour), every listed output bends by (grad_N - grad_R) . n >= 0 across the facet.  (The
+    outputs of both regions share one denominator, so the bend is D_L D_g > 0 times the true one.)"""
     for k in outputs:
         bend = sum(((b - a) * -c for a, b, c in zip(region.outputs[k][:-1], neighbour.outputs[k][:-1], g[:-1])),
                    fmpq(0))
         if bend < 0:
+            bend = bend / region.denominators[-1] / region.denominators[F.neuron.layer - 1]
             raise Invalid(f"region {r}, facet {i}: output {k} bends by {short(bend)} < 0 across the facet into "
                           f"region {F.neighbor}")
 
@@ -493,24 +558,22 @@ def _check_implied_group(w: str, group: ImpliedGroup, maps: RegionMaps, facet_co
     rows and the constant are independent, so the solution is unique; it must exist and be
     nonnegative.  Returns the positions of the group's neurons."""
     F = facet_constraints
-    require(len(set(group.facets)) == len(group.facets) and all(0 <= f < len(F) for f in group.facets),
-            f"{w}: the facets {list(group.facets)} are not distinct facets of the region")
-    positions = []
-    for neuron in group.neurons:
-        position = layout.position(neuron)
-        if position is None:  # (the message is only written when needed: this loop is hot)
-            raise Invalid(f"{w}: the network has no {neuron}")
-        positions.append(position)
-    d1 = maps.matrix.ncols()  # d + 1
+    if len(set(group.facets)) != len(group.facets) or not all(0 <= f < len(F) for f in group.facets):
+        raise Invalid(f"{w}: the facets {list(group.facets)} are not distinct facets of the region")
+    positions = [layout.positions.get(neuron) for neuron in group.neurons]
+    if None in positions:  # (the message is only written when needed: this is hot)
+        raise Invalid(f"{w}: the network has no {Neuron(*group.neurons[positions.index(None)])}")
+    d1, kind, C = maps.blocks[0].ncols(), type(maps.blocks[0]), maps.constraints  # d + 1; fmpq_mat or fmpz_mat
     columns = [F[f] for f in group.facets] + [(0,) * (d1 - 1) + (1,)]  # the last one: the constant 1
-    M = fmpq_mat(d1, len(columns), [g[t] for t in range(d1) for g in columns])
-    T = fmpq_mat(d1, len(positions), [maps.constraints[p][t] for t in range(d1) for p in positions])
+    M = kind(d1, len(columns), [g[t] for t in range(d1) for g in columns])
+    T = kind(len(positions), d1, [v for p in positions for v in C[p]]).transpose()
     outcome = kernels.implied_multipliers(M, T)
-    require(outcome.independent, f"{w}: the facets {list(group.facets)} and the constant are not linearly independent")
-    require(outcome.fits, f"{w}: some listed constraint is not a combination of the facets {list(group.facets)} "
-                          f"and a constant")
-    if outcome.negative is not None:
-        raise Invalid(f"{w}: the constraint of {group.neurons[outcome.negative]} needs a negative multiplier")
+    if not outcome.fits or outcome.negative is not None:
+        require(outcome.independent, f"{w}: the facets {list(group.facets)} and the constant are not linearly "
+                                     f"independent")
+        require(outcome.fits, f"{w}: some listed constraint is not a combination of the facets {list(group.facets)} "
+                              f"and a constant")
+        raise Invalid(f"{w}: the constraint of {Neuron(*group.neurons[outcome.negative])} needs a negative multiplier")
     return positions
 
 
@@ -519,12 +582,16 @@ def check_farkas_redundancy(r: int, R: Region, maps: RegionMaps, facet_constrain
     """Check 4 (Lemma 2 (2) and (4)): every non-constant constraint that is not a positive
     multiple of a listed facet's g is a nonnegative combination of the facets' g and a
     nonnegative constant (a ``redundant`` entry, or an ``implied`` group whose multipliers
-    the checker solves for); so P_s is the intersection of its listed facets' half-spaces."""
+    the checker solves for); so P_s is the intersection of its listed facets' half-spaces.
+    (Implied groups read the rows as they are: a positive factor per row keeps the signs of the
+    multipliers; the identities of the entries divide the rows by their layers' denominators.)"""
     proved = {layout.position(F.neuron) for F in R.facets}
     rows = _farkas_rows(r, R, layout, len(facet_constraints))
     if rows:
-        targets = [maps.constraints[layout.position(E.neuron)] for E in R.redundant]
-        wrong = kernels.first_wrong_identity(facet_constraints, rows, targets)
+        exact = [_exact(g, maps.denominators[F.neuron.layer - 1]) for g, F in zip(facet_constraints, R.facets)]
+        targets = [_exact(maps.constraints[layout.position(E.neuron)], maps.denominators[E.neuron.layer - 1])
+                   for E in R.redundant]
+        wrong = kernels.first_wrong_identity(exact, rows, targets)
         if wrong is not None:
             i, t = wrong
             where = "the constant term" if t == len(targets[0]) - 1 else f"coefficient {t}"
@@ -533,7 +600,7 @@ def check_farkas_redundancy(r: int, R: Region, maps: RegionMaps, facet_constrain
     for i, group in enumerate(R.implied):
         proved.update(_check_implied_group(f"region {r}, implied {i}", group, maps, facet_constraints, layout, kernels))
     for t, g in enumerate(maps.constraints):
-        if maps.nonconstant[t] and t not in proved and not any(_positive_multiple(g, G) for G in facet_constraints):
+        if t not in proved and _nonconstant(g) and not any(_positive_multiple(g, G) for G in facet_constraints):
             raise Invalid(f"region {r}: the constraint of {layout.neuron(t)} is neither a listed facet nor proved "
                           f"redundant")
 
@@ -560,10 +627,10 @@ class _RecentMaps:
 
     BUDGET = 128 << 20  # bytes, estimated (about 80 per constraint entry, measured with tracemalloc: 60)
 
-    def __init__(self, net: Network, layout: Layout):
+    def __init__(self, net: Network, layout: Layout, compute: Callable[[tuple], RegionMaps]):
         from collections import OrderedDict
 
-        self.net, self.maps, self.patterns = net, OrderedDict(), []
+        self.compute, self.maps, self.patterns = compute, OrderedDict(), []
         neurons = sum(layout.widths) + net.outputs
         self.capacity = max(16, self.BUDGET // (80 * (net.input_dim + 1) * max(1, neurons)))
 
@@ -576,7 +643,7 @@ class _RecentMaps:
     def get(self, r: int) -> RegionMaps:
         maps = self.maps.get(r)
         if maps is None:
-            maps = region_maps(self.net, tuple(self.patterns[r].decode("ascii").split("|")))
+            maps = self.compute(tuple(self.patterns[r].decode("ascii").split("|")))
             self.maps[r] = maps
             if len(self.maps) > self.capacity:
                 self.maps.popitem(last=False)
@@ -586,8 +653,9 @@ class _RecentMaps:
 
 
 @dataclass(frozen=True)
-class _Outputs:
-    outputs: tuple[Row, ...]  # all check 5 needs of a region
+class _Outputs:  # all check 5 needs of a region
+    outputs: tuple[Row, ...]
+    denominators: tuple
 
 
 def check_region_graph(net: Network, regions, outputs: list[int], kernels: Kernels = FAST) -> tuple[int, int]:
@@ -600,37 +668,39 @@ def check_region_graph(net: Network, regions, outputs: list[int], kernels: Kerne
     regions that name it as neighbour: checks 3 and 5 of a facet run when both of its regions
     have been read (the neighbour's constraints at the facet point: from the later one's own
     evaluation, or from the earlier one's maps, kept or recomputed)."""
-    layout = Layout.of(net)
+    layout, compute = Layout.of(net), kernels.maps(net)
     n = len(regions)
     require(n, "the region graph has no regions (an empty list would pass checks 1-5 vacuously)")
     for r, R in _counted(enumerate(regions), kernels.progress, 0, 2 * n):  # check 1 on every region first
         check_region_well_formed(net, layout, r, R, n)
-        at_point = kernels.values_under_pattern(net, R.pattern, R.interior_point) if kernels.values_under_pattern \
-            else None
-        if at_point is None or any(v <= 0 for v in at_point):  # only then are the maps needed
-            maps = region_maps(net, R.pattern)
-            check_interior_point(r, R, maps, kernels.signs_at(maps.matrix, [R.interior_point])[0], layout)
-    recent = _RecentMaps(net, layout)
+        at_point = compute.values_at(R.pattern, R.interior_point)
+        if at_point is None or min(at_point, default=1) <= 0:  # only then are the maps needed
+            maps = compute(R.pattern)
+            check_interior_point(r, R, maps, kernels.signs_at(maps.blocks, [R.interior_point])[0], layout)
+    recent = _RecentMaps(net, layout, compute)
     waiting: dict[int, list] = {}  # region -> (earlier region, facet index, facet, g, its outputs)
     shared = set()
     for r, R in _counted(enumerate(regions), kernels.progress, n, 2 * n):
-        maps = region_maps(net, R.pattern)
+        maps = compute(R.pattern)
         incoming = waiting.pop(r, [])
-        values = kernels.signs_at(maps.matrix, [R.interior_point, *(F.point for F in R.facets),
-                                                *(item[2].point for item in incoming)])
-        for k, (q, i, F, g, earlier) in enumerate(incoming):  # facets of earlier regions first, in their order
-            check_neighbour_across(q, i, F, g, maps, values[1 + len(R.facets) + k], layout)
+        points: list = []  # each distinct point once
+        for p in [*(F.point for F in R.facets), *(item[2].point for item in incoming)]:
+            if p not in points:
+                points.append(p)
+        values = kernels.signs_at(maps.blocks, points)
+        for q, i, F, g, earlier in incoming:  # facets of earlier regions first, in their order
+            check_neighbour_across(q, i, F, g, maps, values[points.index(F.point)], layout)
             check_bends(q, i, F, g, earlier, maps, outputs)
         facet_constraints = []
         for i, F in enumerate(R.facets):
-            g = check_facet_relative_interior(r, i, F, maps, values[1 + i], layout)
+            g = check_facet_relative_interior(r, i, F, maps, values[points.index(F.point)], layout)
             facet_constraints.append(g)
             shared.add(min(r, F.neighbor) * n + max(r, F.neighbor))
             if F.neighbor > r:
-                waiting.setdefault(F.neighbor, []).append((r, i, F, g, _Outputs(maps.outputs)))
+                waiting.setdefault(F.neighbor, []).append((r, i, F, g, _Outputs(maps.outputs, maps.denominators)))
             else:
                 neighbour = maps if F.neighbor == r else recent.get(F.neighbor)
-                check_neighbour_across(r, i, F, g, neighbour, kernels.signs_at(neighbour.matrix, [F.point])[0], layout)
+                check_neighbour_across(r, i, F, g, neighbour, kernels.signs_at(neighbour.blocks, [F.point])[0], layout)
                 check_bends(r, i, F, g, maps, neighbour, outputs)
         check_farkas_redundancy(r, R, maps, facet_constraints, layout, kernels)
         recent.add(r, R.pattern, maps)
