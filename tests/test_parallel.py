@@ -101,6 +101,44 @@ def test_certificates_are_byte_identical_and_verify(jobs, eager_pool):
     assert verify(b.certificate).valid and b.regions == a.regions and b.facets == a.facets
 
 
+class _NeverHeld(dict):
+    def get(self, key, default=None):  # no worker holds any parent: every child is "stolen"
+        return None
+
+
+@pytest.mark.parametrize("how", ["every child stolen", "no stealing", "one region per message"])
+def test_children_from_their_parents_maps_or_from_their_patterns(how, eager_pool, monkeypatch):
+    """A child is built from its parent's maps (the worker that processed the parent holds them)
+    or, when another worker takes it, from its pattern; the window of maps a worker keeps is
+    exercised with one region per message and three workers.  Always the serial arrangement."""
+    jobs = 2
+    if how == "every child stolen":
+        init = parallel._State.__init__
+
+        def never_held(self, *args):
+            init(self, *args)
+            self.owner = _NeverHeld()
+
+        monkeypatch.setattr(parallel._State, "__init__", never_held)
+    elif how == "no stealing":
+        take = parallel._State.take
+        monkeypatch.setattr(parallel._State, "take", lambda self, w, size: take(self, w, size) if self.queues[w] else [])
+    else:
+        monkeypatch.setattr(parallel, "CHUNK", 1)
+        monkeypatch.setattr(parallel, "DEPTH", 1)
+        jobs = 3
+    for name in ("int d3 5x4 (degenerate)", "leaky d2 7x7", "skips d3 5x5 two outputs"):
+        net = NETWORKS[name]()
+        assert _fingerprint(explore(net, jobs=jobs)) == _fingerprint(explore(net)), name
+
+
+def test_a_small_graph_is_explored_by_the_coordinator_alone(monkeypatch):
+    monkeypatch.setattr(parallel, "_Pool", None)  # no worker is started
+    net = NETWORKS["int d2 6x5 (degenerate)"]()
+    monkeypatch.setattr(parallel, "SERIAL_LEVEL", 10 ** 6)
+    assert _fingerprint(explore(net, jobs=2)) == _fingerprint(explore(net))
+
+
 def test_graph_of_the_parallel_run_equals_the_serial_graph(eager_pool):
     net = NETWORKS["leaky int d2 5x5 (degenerate)"]()
     G, H = regions(net), regions(net, jobs=2)
