@@ -488,6 +488,7 @@ def _facets_and_neighbours(net: Network, basis, region: Region, known) -> list:
     (``graph.parallel``); the caller assigns ids in order, which keeps the graph deterministic.
     """
     out = []
+    last = net.depth - 1  # the last hidden layer
     for neuron, (a, c), p, group_size in _classify(region, basis):
         outward = tuple(-v for v in a)
         if group_size == 1 and not region.has_zero:
@@ -501,8 +502,15 @@ def _facets_and_neighbours(net: Network, basis, region: Region, known) -> list:
         if known is None:
             new = local is not None
         elif pattern not in known:
-            local = local or net.flip_local(region.local, neuron)
-            neurons, rows, _, zero = constraint_rows(net, local)
+            if local is None and net.hidden_neurons[neuron][0] == last:
+                # a neuron of the last hidden layer feeds no constraint: the neighbour's constraints
+                # are this region's with that neuron's negated (the same rows, exactly)
+                local = net.flip_local(region.local, neuron)
+                neurons, zero = region.neurons, False
+                rows = region.rows.with_row_negated(region.neurons.index(neuron))
+            else:
+                local = local or net.flip_local(region.local, neuron)
+                neurons, rows, _, zero = constraint_rows(net, local)
             point = _point_across(rows, p, outward)
             if point is None:  # the neighbour rule guarantees a step; anything else is a bug
                 l, j = net.hidden_neurons[neuron]

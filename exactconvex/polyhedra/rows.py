@@ -79,6 +79,19 @@ class Rows:
             self._trusted = _trusted_floats(self.floats, self.flat)
         return self._trusted
 
+    def with_row_negated(self, i: int) -> "Rows":
+        """The same constraints with row i negated (its floats too, if computed: negating a float
+        is exact)."""
+        k = i * (self.d + 1)
+        flat = self.flat[:]
+        flat[k:k + self.d + 1] = [-v for v in flat[k:k + self.d + 1]]
+        out = Rows(self.d, flat)
+        if self._floats is not None:
+            out._floats = self._floats.copy()
+            out._floats[i] = -out._floats[i]
+            out._trusted = self._trusted
+        return out
+
     def release(self) -> None:
         """Drop the matrices and the floats (they are rebuilt on demand)."""
         self._matrix = self._floats = self._integer = self._trusted = None

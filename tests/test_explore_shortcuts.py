@@ -1,0 +1,33 @@
+"""The region search's shortcuts give exactly what the plain computation gives."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exactconvex.graph.explore import constraint_rows
+from strategies import networks, patterns, scaled
+
+
+@settings(max_examples=scaled(150), deadline=None)
+@given(st.data())
+def test_flipping_a_last_layer_neuron_negates_its_row_and_nothing_else(data):
+    # the search builds such a neighbour's constraints from the region's own (Rows.with_row_negated)
+    # instead of from its local maps: both must be the same rows, exactly, floats included
+    net = data.draw(networks(d_range=(1, 3), depth_range=(2, 4), width_range=(1, 3),
+                             slopes=st.sampled_from([0, 0, "1/4", -2])))
+    pattern = data.draw(patterns(net))
+    local = net.local_affine(pattern)
+    neurons, rows, _, zero = constraint_rows(net, local)
+    last = [n for n in neurons if net.hidden_neurons[n][0] == net.depth - 1]
+    if not last:
+        return
+    neuron = data.draw(st.sampled_from(last))
+    _ = rows.floats  # the floats, when computed, are carried over negated
+    shortcut = rows.with_row_negated(neurons.index(neuron))
+    flipped = net.flip_local(local, neuron)
+    plain_neurons, plain, _, plain_zero = constraint_rows(net, flipped)
+    assert plain_neurons == neurons and plain_zero == zero
+    assert shortcut.flat == plain.flat
+    assert np.array_equal(shortcut.floats, plain.floats) and shortcut.trusted == plain.trusted
