@@ -31,3 +31,15 @@ def test_flipping_a_last_layer_neuron_negates_its_row_and_nothing_else(data):
     assert plain_neurons == neurons and plain_zero == zero
     assert shortcut.flat == plain.flat
     assert np.array_equal(shortcut.floats, plain.floats) and shortcut.trusted == plain.trusted
+
+
+@settings(max_examples=scaled(200), deadline=None)
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                          st.floats(min_value=-1e13, max_value=1e13),
+                          st.floats(min_value=-1e-6, max_value=1e-6)), max_size=24))
+def test_rounding_float_offsets_at_once_equals_rounding_each(values):
+    # the proposals' offsets become rationals in one numpy pass; the rationals must be exactly the
+    # ones the plain per-float rule gives (None where the float is not finite)
+    from exactconvex.polyhedra import q_from_float_nice, q_from_floats_nice
+
+    assert q_from_floats_nice(np.array(values, float)) == [q_from_float_nice(v) for v in values]

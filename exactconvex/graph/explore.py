@@ -38,7 +38,7 @@ from ..network import LocalAffine, Network
 import numpy as np
 
 from ..polyhedra import (dot, facet_witness, farkas_certificate, farkas_guess, farkas_holds_many, farkas_on_support_many,
-                         project_onto, q_from_float_nice, step_from_values, step_inside)
+                         project_onto, q_from_float_nice, q_from_floats_nice, step_from_values, step_inside)
 from ..polyhedra.rows import Rows, float_guess, floats_of, hyperplane_groups
 from ..polyhedra.polar import propose_facets, span_basis, supports_of_redundant
 
@@ -411,8 +411,13 @@ def _check_proposals(rows: Rows, reps: list, group_of: list[int], x0: tuple, pro
     product): a proposal counts when every row vanishing or negative at its point (put exactly on
     the group's hyperplane) is on that hyperplane."""
     candidates = []
-    for i, y in sorted(proposals.items()):
-        offset = [q_from_float_nice(yi) for yi in y]
+    items = sorted(proposals.items())
+    if not items:
+        return
+    d = len(x0)
+    offsets = q_from_floats_nice(np.array([y for _, y in items]))
+    for k, (i, _) in enumerate(items):
+        offset = offsets[k * d:(k + 1) * d]
         if None in offset:  # the guess overflowed: no proposal, the LPs decide this one
             continue
         candidates.append((i, project_onto([xi + oi for xi, oi in zip(x0, offset)], reps[i])))

@@ -27,7 +27,7 @@ from .lp import float_lp_free, lp_free
 from .rows import float_guess
 
 __all__ = ["Affine", "canonical_key", "facet_witness", "farkas_certificate", "farkas_guess", "farkas_on_support", "farkas_on_support_many", "farkas_holds_many", "step_inside", "step_from_values",
-           "dot", "values_at", "strictly_inside", "project_onto", "q_from_float_nice"]
+           "q_from_floats_nice", "dot", "values_at", "strictly_inside", "project_onto", "q_from_float_nice"]
 
 Affine = tuple  # (a: tuple[fmpq, ...], c: fmpq): the function x -> a . x + c
 
@@ -124,6 +124,22 @@ def q_from_float_nice(x: float) -> fmpq | None:
     # (20 significant bits: offsets of 10^-30 do not round to 0)
     bits = 20 if abs(x) >= 1 or x == 0 else 20 - math.frexp(x)[1]
     return fmpq(int(round(math.ldexp(x, bits))), 2 ** bits)
+
+
+def q_from_floats_nice(values) -> list:
+    """``q_from_float_nice`` of every float of an array (flattened), the same rationals, with the
+    float work done by numpy at once."""
+    import numpy as np
+
+    x = np.asarray(values, float).ravel()
+    with np.errstate(all="ignore"):
+        bits = np.where((np.abs(x) >= 1) | (x == 0), 20, 20 - np.frexp(x)[1])
+        numerators = np.rint(np.ldexp(x, bits))
+    moderate = np.isfinite(x) & (np.abs(x) < 1e12)
+    out = []
+    for v, ok, n, b in zip(x.tolist(), moderate.tolist(), numerators.tolist(), bits.tolist()):
+        out.append(fmpq(int(n), 1 << b) if ok else q_from_float_nice(v))
+    return out
 
 
 def project_onto(point, target: Affine) -> list[fmpq]:
