@@ -292,13 +292,13 @@ class IntegerMaps:
     def __call__(self, pattern: tuple[str, ...]) -> RegionMaps:
         signed, out = self._signed(pattern, self.identity)
         d1 = self.identity.nrows()
-        e, o = [v for S in signed for v in S.entries()], out.entries()
+        e, o = list(chain.from_iterable(S.entries() for S in signed)), out.entries()
         return RegionMaps(tuple(zip(*(e[t::d1] for t in range(d1)))), tuple(zip(*(o[t::d1] for t in range(d1)))),
                           tuple(signed) or (fmpz_mat(0, d1),), self.denominators)
 
     def values_at(self, pattern: tuple[str, ...], x: tuple) -> list:
         y = fmpq_mat(len(x) + 1, 1, [*x, 1]).numer_denom()[0]  # (t x, t), t > 0
-        return [v for S in self._signed(pattern, y)[0] for v in S.entries()]
+        return list(chain.from_iterable(S.entries() for S in self._signed(pattern, y)[0]))
 
 
 def _nonconstant(g: Row) -> bool:
@@ -340,7 +340,9 @@ def signs_at(blocks: tuple | fmpq_mat | fmpz_mat, points: list[tuple]) -> list[l
     k, n = len(points), blocks[0].ncols()
     Pn, _ = fmpq_mat(n, k, [p[t] if t < n - 1 else 1 for t in range(n) for p in points]).numer_denom()
     es = [((C if isinstance(C, fmpz_mat) else C.numer_denom()[0]) * Pn).entries() for C in blocks]
-    return [sum((e[j::k] for e in es), []) for j in range(k)]
+    if len(es) == 1:
+        return [es[0][j::k] for j in range(k)]
+    return [list(chain.from_iterable(e[j::k] for e in es)) for j in range(k)]
 
 
 def signs_at_reference(blocks: tuple | fmpq_mat | fmpz_mat, points: list[tuple]) -> list[list]:
@@ -560,13 +562,13 @@ def _check_implied_group(w: str, group: ImpliedGroup, maps: RegionMaps, facet_co
     F = facet_constraints
     if len(set(group.facets)) != len(group.facets) or not all(0 <= f < len(F) for f in group.facets):
         raise Invalid(f"{w}: the facets {list(group.facets)} are not distinct facets of the region")
-    positions = [layout.positions.get(neuron) for neuron in group.neurons]
+    positions = list(map(layout.positions.get, group.neurons))
     if None in positions:  # (the message is only written when needed: this is hot)
         raise Invalid(f"{w}: the network has no {Neuron(*group.neurons[positions.index(None)])}")
     d1, kind, C = maps.blocks[0].ncols(), type(maps.blocks[0]), maps.constraints  # d + 1; fmpq_mat or fmpz_mat
     columns = [F[f] for f in group.facets] + [(0,) * (d1 - 1) + (1,)]  # the last one: the constant 1
     M = kind(d1, len(columns), [g[t] for t in range(d1) for g in columns])
-    T = kind(len(positions), d1, [v for p in positions for v in C[p]]).transpose()
+    T = kind(len(positions), d1, list(chain.from_iterable(map(C.__getitem__, positions)))).transpose()
     outcome = kernels.implied_multipliers(M, T)
     if not outcome.fits or outcome.negative is not None:
         require(outcome.independent, f"{w}: the facets {list(group.facets)} and the constant are not linearly "
