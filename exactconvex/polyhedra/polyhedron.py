@@ -399,7 +399,9 @@ def _solve_on_support(targets, basis, support, with_mu, need_values=True):
     """The exact solution X of the Farkas identities on the support (one column per target) and,
     per target, whether it is a certificate (exact fit, all multipliers >= 0); None if singular.
 
-    Without ``need_values`` (a square system) only the signs of X are read.
+    Without ``need_values`` (a square system) only the signs of X are read: with M = Mn / Dm and
+    R = Rn / Dr (Dm, Dr > 0), X = M^-1 R = Dm adj(Mn) Rn / (det(Mn) Dr), so X has the signs of
+    adj(Mn) Rn times the sign of det(Mn) (small d), or of flint's exact solution (larger d).
     """
     if not targets:
         return None
@@ -412,10 +414,19 @@ def _solve_on_support(targets, basis, support, with_mu, need_values=True):
     R = fmpq_mat(d + 1, k, [(t[0][r] if r < d else t[1]) for r in range(d + 1) for t in targets])
     square = n == d + 1
     if square and not need_values:
-        try:  # flint's exact solve (fraction-free): several times cheaper than an inverse
-            e = M.solve(R).entries()
-        except ZeroDivisionError:
-            return None
+        if d <= 4:  # small: adj(Mn) Rn over the integers, with the sign of det(Mn) (measured cheaper)
+            Mn, _ = M.numer_denom()
+            det = Mn.det()
+            if det == 0:
+                return None
+            adjugate, _ = (Mn.inv() * det).numer_denom()  # integer entries: denominator 1
+            product = adjugate * R.numer_denom()[0]
+            e = (product if det > 0 else -product).entries()
+        else:  # flint's exact solve (fraction-free): from d = 5 on, cheaper than the inverse
+            try:
+                e = M.solve(R).entries()
+            except ZeroDivisionError:
+                return None
         by_row = [e[r * k:(r + 1) * k] for r in range(d + 1)]  # d + 1 >= 2 rows
         return None, [low >= 0 for low in map(min, *by_row)]  # per target, its smallest multiplier
     try:  # a square system has one solution; otherwise least squares, then the fit is checked
