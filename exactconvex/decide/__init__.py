@@ -188,7 +188,7 @@ def _verdict(outs: list, work: Work) -> Verdict:
 def _annotate(verdict: Verdict, work: Work) -> None:
     """What a verdict tells people besides yes or no (``display``): the size of each witness's
     violation, and the concave facets when the region graph was built (counted once per check)."""
-    from .display import concave_facets, violation
+    from .display import concave_facets, no_concave_facets, violation
 
     net = work.net
     verdict.input_dim = net.input_dim
@@ -199,7 +199,7 @@ def _annotate(verdict: Verdict, work: Work) -> None:
         verdict.violation = violation(net, verdict.witness)
     if work.arrangement is not None:
         if work.concave is None:
-            work.concave = concave_facets(net, work.arrangement)
+            work.concave = (no_concave_facets if verdict.convex else concave_facets)(net, work.arrangement)
         verdict.concave = work.concave
 
 

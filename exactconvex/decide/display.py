@@ -93,6 +93,14 @@ def _percent(share: fmpq) -> str:
     return f"{value:.1f}%"
 
 
+def no_concave_facets(net: Network, arrangement) -> ConcaveFacets:
+    """``concave_facets`` of an arrangement whose outputs are all proven convex: a convex output
+    bends nonnegatively across every facet (``proofs/facet-bends.md``), so none is concave and no
+    bend needs computing again."""
+    facets = sum(1 for r in arrangement.regions for f in r.facets if f.neighbor >= r.id)
+    return ConcaveFacets(0, facets, 0, len(arrangement.regions), tuple((0, 0) for _ in range(net.num_outputs)))
+
+
 def concave_facets(net: Network, arrangement) -> ConcaveFacets:
     """The concave facets of an explored arrangement (``exactconvex.graph.explore``), over every output.
 
