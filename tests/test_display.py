@@ -247,3 +247,13 @@ def test_region_graph_summary_and_condition_report_reprs_are_short():
     assert html.count("<tr>") <= 21 and len(html) < 20_000
     assert latex.startswith("$$\\begin{array}") and latex.count("\\geq 0") <= 20 and latex.count("\\\\\n") <= 42
     assert "more" in html and "more conditions" in latex
+
+
+def test_a_convex_verdicts_concave_facets_are_counted_without_bends_and_agree_with_them():
+    # convex verdicts skip the bends (none can be negative): the counts must be what computing
+    # every bend gives
+    net = Network.from_lists(2, [{"weight": [[1, 0], [0, 1], [1, 1]], "bias": [0, -1, 2]},
+                                 {"weight": [[1, 2, "1/3"], [0, 1, 1]]}])
+    v = check(net, method="regions")
+    assert v.convex and v.concave == concave_facets(net, explore(net))
+    assert v.concave.facets == v.facets > 0 and v.concave.per_output == ((0, 0), (0, 0))
