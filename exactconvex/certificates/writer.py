@@ -52,13 +52,21 @@ def region_graph_json(net: Network, arrangement, progress=None) -> dict:
     regs = arrangement.regions
     names = [list(n) for n in net.hidden_neurons]
     out = []
+    written: dict = {}  # (neighbour, region) -> (the outward normal seen from the neighbour, bends)
     for r in regs:
         if progress is not None and r.id % 16 == 0:
             progress(r.id, len(regs))
         facets = []
         for f in r.facets:
             other = regs[f.neighbor]
-            bends = [q_str(bend(r, other, f.outward, k)) for k in range(net.num_outputs)]  # n: into the neighbour
+            seen = written.pop((r.id, f.neighbor), None)
+            if seen is not None and seen[0] == f.outward:
+                # the same facet with the opposite normal: (g_r - g_o).(-n) = (g_o - g_r).n
+                bends = seen[1]
+            else:
+                bends = [q_str(bend(r, other, f.outward, k)) for k in range(net.num_outputs)]  # n: into the neighbour
+                if f.neighbor > r.id:
+                    written[(f.neighbor, r.id)] = (tuple(-v for v in f.outward), bends)
             l, j = net.hidden_neurons[f.neuron]
             facets.append({"neuron": [l, j], "point": point_json(f.point), "neighbor": f.neighbor, "bend": bends})
         implied = [{"facets": support[:], "neurons": [names[n][:] for n in ns]} for support, ns in r.implied]
