@@ -284,7 +284,8 @@ class IntegerMaps:
         for l, (z, h, kappa) in enumerate(zip(zs, hs, self.kappas)):
             q, p = self.layers[l].factors
             if kappa:
-                signed.append((h * 2 - z * (q + p)) * (1 if kappa > 0 else -1))
+                S = h * 2 - (z if q + p == 1 else z * (q + p))
+                signed.append(S if kappa > 0 else -S)
             else:  # slope 1: h does not depend on the pattern
                 signed.append(diagonal([1 if ch == "1" else -1 for ch in pattern[l]]) * z)
         return signed, zs[-1]
