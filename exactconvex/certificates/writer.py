@@ -47,7 +47,7 @@ def region_graph_json(net: Network, arrangement, progress=None) -> dict:
     its pattern, interior point, facets (with the human-readable bends of every output), the
     Farkas certificates of its redundant constraints and its implied groups.  ``progress(done,
     total)``, if given, is called per region written."""
-    from ..graph.explore import bend
+    from ..graph.explore import facet_bend
 
     regs = arrangement.regions
     names = [list(n) for n in net.hidden_neurons]
@@ -64,7 +64,7 @@ def region_graph_json(net: Network, arrangement, progress=None) -> dict:
                 # the same facet with the opposite normal: (g_r - g_o).(-n) = (g_o - g_r).n
                 bends = seen[1]
             else:
-                bends = [q_str(bend(r, other, f.outward, k)) for k in range(net.num_outputs)]  # n: into the neighbour
+                bends = [q_str(facet_bend(r, f, other, k)) for k in range(net.num_outputs)]  # n: into the neighbour
                 if f.neighbor > r.id:
                     written[(f.neighbor, r.id)] = (tuple(-v for v in f.outward), bends)
             l, j = net.hidden_neurons[f.neuron]

@@ -120,6 +120,7 @@ def _regions_settle(work: Work, outputs: list) -> dict:
 def _bends_verdict(net: Network, arrangement, k: int) -> OutputVerdict:
     """Output k from the bends of the region graph: the most negative bend's witness, or convex."""
     from ..graph import bend, edge_normal, switching_neurons, violation_witness
+    from ..graph.explore import facet_bend
 
     regs = arrangement.regions
     worst = None
@@ -128,6 +129,8 @@ def _bends_verdict(net: Network, arrangement, k: int) -> OutputVerdict:
             if f.neighbor < r.id:
                 continue
             other = regs[f.neighbor]
+            if facet_bend(r, f, other, k) >= 0:  # the outward normal is a positive multiple of edge_normal's
+                continue
             normal = edge_normal(net, r, other, switching_neurons(r, other))
             b = bend(r, other, normal, k)
             if b < 0 and (worst is None or b < worst[0]):

@@ -670,6 +670,17 @@ def bend(a: Region, b: Region, normal: tuple, k: int) -> fmpq:
     return dot(b.output_gradient(k), normal) - dot(a.output_gradient(k), normal)
 
 
+def facet_bend(region: Region, facet: Facet, other: Region, k: int) -> fmpq:
+    """``bend`` across ``facet`` of ``region`` (into ``other``, its neighbour) along the facet's
+    outward normal, computed once per facet and output (the verdict and the certificate both ask)."""
+    cache = region.__dict__.setdefault("_facet_bends", {})
+    key = (facet.neighbor, k)  # two convex regions share at most one facet
+    value = cache.get(key)
+    if value is None:
+        value = cache[key] = bend(region, other, facet.outward, k)
+    return value
+
+
 def violation_witness(net: Network, a: Region, b: Region, point: tuple, normal: tuple, k: int):
     """Rational x, y, lambda with f_k(lambda x + (1-lambda) y) > lambda f_k(x) + (1-lambda) f_k(y),
     from a facet with a negative bend: the short segment through the facet point along the normal.
