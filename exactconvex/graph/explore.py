@@ -375,12 +375,12 @@ def _independent_facets(rows: Rows, reps: list, first: list[int], group_of: list
 
     m, d = len(reps), len(x0)
     F = rows.floats[first] if rows.trusted else None
-    if F is not None and np.all(np.isfinite(F)):
+    if F is not None and np.isfinite(F).all():
         z = np.append(floats_of(x0), 1.0)
         with np.errstate(all="ignore"):
             moves = np.linalg.pinv(F[:, :-1]) * -(F @ z)  # column i: x0 + column lands on g_i = 0
         candidates = None
-        if np.all(np.isfinite(moves)) and np.abs(moves).max(initial=0.0) < 2.0 ** 40:
+        if np.isfinite(moves).all() and np.abs(moves).max(initial=0.0) < 2.0 ** 40:
             # every move rounded to a multiple of 2^-24 at once (a guess; the checks below decide)
             from flint import fmpz_mat
 
@@ -438,11 +438,11 @@ def _recentred_proposals(A: np.ndarray, g0: np.ndarray, basis, proposals: dict):
     it) from which the distances are balanced.  Floats only: every proposal is checked exactly."""
     with np.errstate(all="ignore"):
         distances = g0 / np.linalg.norm(A, axis=1)
-        if not (np.all(np.isfinite(distances)) and distances.max() > 1e3 * distances.min()):
+        if not (np.isfinite(distances).all() and distances.max() > 1e3 * distances.min()):
             return None
         shift = np.mean(np.array(list(proposals.values())), axis=0)
         g1 = g0 + A @ shift
-    if not (np.all(np.isfinite(g1)) and np.all(g1 > 1e-9 * np.abs(g0))):
+    if not (np.isfinite(g1).all() and (g1 > 1e-9 * np.abs(g0)).all()):
         return None
     again: list = []
     more = propose_facets(A, g1, basis, again)
@@ -460,7 +460,7 @@ def _polar_inputs(rows: Rows, first: list[int], x0: tuple) -> tuple[np.ndarray, 
         F, z = rows.floats[first], np.append(floats_of(x0), 1.0)
         with np.errstate(all="ignore"):
             g0 = F @ z  # a guess; where cancellation may have spoilt it, the exact values instead
-            if not np.all(g0 > 1e-9 * (np.abs(F) @ np.abs(z))):
+            if not (g0 > 1e-9 * (np.abs(F) @ np.abs(z))).all():
                 g0 = floats_of(rows.values([x0])[0])[first]
         return F[:, :-1], g0
     values = rows.values([x0])[0]

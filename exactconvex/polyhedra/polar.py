@@ -38,7 +38,7 @@ def supports_of_redundant(polar: "Polar | None", indices) -> list[tuple[list[int
     E = polar.equations
     off = E[:, -1]
     away = off < 0
-    if not np.any(away):
+    if not away.any():
         return []
     idx = np.asarray(list(indices))
     with np.errstate(all="ignore"):
@@ -73,7 +73,7 @@ def propose_facets(A: np.ndarray, g0: np.ndarray, basis: np.ndarray, polar_out: 
         return {}
     with np.errstate(all="ignore"):
         P = -(A @ basis) / g0[:, None]  # polar points, in quotient coordinates
-    if not np.all(np.isfinite(P)):
+    if not np.isfinite(P).all():
         return None
     if r == 1:
         out = {}

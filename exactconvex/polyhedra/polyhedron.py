@@ -231,7 +231,7 @@ def _vertex_of_active_rows(target: Affine, others: Sequence[Affine], res) -> lis
     a_t, c_t = target
     d = len(a_t)
     slack = np.asarray(res.slack, float)
-    if len(slack) != len(others) + 1 or not np.all(np.isfinite(slack)):
+    if len(slack) != len(others) + 1 or not np.isfinite(slack).all():
         return None
     tight = np.argsort(slack, kind="stable")[:d].tolist()
     rows, rhs = [list(a_t) + [fmpq(0)]], [-c_t]

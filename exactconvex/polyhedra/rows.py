@@ -173,7 +173,7 @@ def _trusted_floats(F: np.ndarray, exact: Sequence[fmpq]) -> bool:
     """Floats F of the exact values (same order, flattened): all finite, the nonzero ones normal
     (well above 2^-1022), and zero exactly where the value is zero (nothing underflowed)."""
     F = np.asarray(F).ravel()
-    if not np.all(np.isfinite(F)):
+    if not np.isfinite(F).all():
         return False
     nonzero = np.abs(F[F != 0])
     if nonzero.size and nonzero.min() <= 1e-290:
@@ -198,11 +198,11 @@ def hyperplane_groups(rows: Rows) -> list[list[int]]:
         return [[i] for i in range(m)]
     F = rows.floats
     scale = np.abs(F[:, :d]).max(axis=1)
-    trusted = rows.trusted and bool(np.all(scale > 0))
+    trusted = rows.trusted and bool((scale > 0).all())
     if trusted:
         with np.errstate(all="ignore"):
             N = F / scale[:, None]
-        trusted = bool(np.all(np.isfinite(N)))
+        trusted = bool(np.isfinite(N).all())
     if not trusted:
         return _exact_groups(rows, list(range(m)))
     w = 1.0 + np.arange(d + 1) / (d + 1)
