@@ -37,7 +37,7 @@ from flint import fmpq
 from ..network import LocalAffine, Network
 import numpy as np
 
-from ..polyhedra import (dot, facet_witness, farkas_certificate, farkas_guess, farkas_holds_many, farkas_on_support_many,
+from ..polyhedra import (dot, facet_witness, farkas_certificate, farkas_guess, farkas_holds_for_rows, farkas_on_support_many,
                          project_onto, q_from_float_nice, q_from_floats_nice, step_from_values, step_inside)
 from ..polyhedra.rows import Rows, float_guess, floats_of, hyperplane_groups
 from ..polyhedra.polar import propose_facets, span_basis, supports_of_redundant
@@ -257,7 +257,7 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
     """
     rows, neurons = region.rows, region.neurons
     groups = hyperplane_groups(rows)
-    reps = [rows.row(g[0]) for g in groups]
+    reps = _Representatives(rows, groups)
     m = len(reps)
     group_of = [0] * len(neurons)
     for i, g in enumerate(groups):
@@ -281,8 +281,8 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
         for support, members in supports_of_redundant(hull, indices):
             if all(f in witness for f in support):
                 support = sorted(support)
-                holds = farkas_holds_many([reps[i] for i in members], [reps[f] for f in support],
-                                          list(range(len(support))), True)
+                holds = farkas_holds_for_rows(rows.flat, rows.d, [groups[i][0] for i in members],
+                                              [reps[f] for f in support], list(range(len(support))), True)
                 solved = [i for i, ok in zip(members, holds) if ok]
                 for i in solved:
                     redundant[i] = None  # implied: its multipliers are re-solved from the support on demand
@@ -359,6 +359,30 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
             region.redundant.append((neurons[r], support, [v * ratio for v in lam] if ratio != 1 else lam,
                                      mu * ratio))
     return [(neurons[groups[i][0]], reps[i], witness[i], len(groups[i])) for i in facet_order]
+
+
+class _Representatives:
+    """``rows.row`` of the first row of each group, as a sequence built on demand: in a wide region
+    most groups are redundant and only ever read off the rows' flat list."""
+
+    __slots__ = ("rows", "groups", "built")
+
+    def __init__(self, rows: Rows, groups: list[list[int]]):
+        self.rows, self.groups, self.built = rows, groups, {}
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self.groups)))]
+        value = self.built.get(i)
+        if value is None:
+            value = self.built[i] = self.rows.row(self.groups[i][0])
+        return value
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self.groups)))
 
 
 def _independent_facets(rows: Rows, reps: list, first: list[int], group_of: list[int], x0: tuple

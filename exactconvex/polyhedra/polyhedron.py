@@ -26,7 +26,7 @@ from ..numbers import q_from_float
 from .lp import float_lp_free, lp_free
 from .rows import float_guess
 
-__all__ = ["Affine", "canonical_key", "facet_witness", "farkas_certificate", "farkas_guess", "farkas_on_support", "farkas_on_support_many", "farkas_holds_many", "step_inside", "step_from_values",
+__all__ = ["Affine", "canonical_key", "facet_witness", "farkas_certificate", "farkas_guess", "farkas_on_support", "farkas_on_support_many", "farkas_holds_many", "farkas_holds_for_rows", "step_inside", "step_from_values",
            "q_from_floats_nice", "dot", "values_at", "strictly_inside", "project_onto", "q_from_float_nice"]
 
 Affine = tuple  # (a: tuple[fmpq, ...], c: fmpq): the function x -> a . x + c
@@ -395,23 +395,40 @@ def farkas_holds_many(targets: Sequence[Affine], basis: Sequence[Affine], suppor
     return [False] * len(targets) if solved is None else solved[1]
 
 
-def _solve_on_support(targets, basis, support, with_mu, need_values=True):
+def farkas_holds_for_rows(flat: Sequence[fmpq], d: int, rows: list[int], basis: Sequence[Affine],
+                          support: list[int], with_mu: bool) -> list[bool]:
+    """``farkas_holds_many`` for targets given as row indices into ``flat``, the constraints [a | c]
+    one after the other (``Rows.flat``): the right-hand sides are read off it, no tuple per row."""
+    if not rows:
+        return []
+    width = d + 1
+    entries = [flat[i * width + r] for r in range(width) for i in rows]
+    solved = _solve_on_support(None, basis, support, with_mu, need_values=False, columns=(entries, d, len(rows)))
+    return [False] * len(rows) if solved is None else solved[1]
+
+
+def _solve_on_support(targets, basis, support, with_mu, need_values=True, columns=None):
     """The exact solution X of the Farkas identities on the support (one column per target) and,
     per target, whether it is a certificate (exact fit, all multipliers >= 0); None if singular.
 
     Without ``need_values`` (a square system) only the signs of X are read: with M = Mn / Dm and
     R = Rn / Dr (Dm, Dr > 0), X = M^-1 R = Dm adj(Mn) Rn / (det(Mn) Dr), so X has the signs of
     adj(Mn) Rn times the sign of det(Mn) (small d), or of flint's exact solution (larger d).
+    ``columns`` = (entries of R row by row, d, k) instead of ``targets``.
     """
-    if not targets:
+    if columns is not None:
+        entries, d, k = columns
+    elif not targets:
         return None
-    d = len(targets[0][0])
+    else:
+        d, k = len(targets[0][0]), len(targets)
+        entries = [(t[0][r] if r < d else t[1]) for r in range(d + 1) for t in targets]
     cols = [list(basis[i][0]) + [basis[i][1]] for i in support] + ([[fmpq(0)] * d + [fmpq(1)]] if with_mu else [])
     if not cols:
         return None
-    n, k = len(cols), len(targets)
+    n = len(cols)
     M = fmpq_mat(d + 1, n, [cols[j][r] for r in range(d + 1) for j in range(n)])
-    R = fmpq_mat(d + 1, k, [(t[0][r] if r < d else t[1]) for r in range(d + 1) for t in targets])
+    R = fmpq_mat(d + 1, k, entries)
     square = n == d + 1
     if square and not need_values:
         if d <= 4:  # small: adj(Mn) Rn over the integers, with the sign of det(Mn) (measured cheaper)
