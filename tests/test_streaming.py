@@ -130,6 +130,19 @@ def test_an_invalid_region_before_a_malformed_one_is_still_unreadable(tmp_path, 
     assert streamed[0] == memory[0] == "unreadable"
 
 
+def test_a_malformed_region_is_unreadable_even_when_a_check_stops_before_the_regions(tmp_path, stream_everything):
+    """The regions of a streamed file are read by the checks' first pass; a check that fails before
+    it (here: the proofs) still leaves the rest to be read, and a malformed region wins."""
+    cert = certificate(hidden=(5, 5))
+    cert["proofs"] = cert["proofs"] * 2  # invalid: two proofs for one output
+    cert["region_graph"]["regions"][-1]["facets"][0]["neighbor"] = "one"  # malformed
+    streamed, memory = both(cert, tmp_path)
+    assert streamed[0] == memory[0] == "unreadable"
+    cert["region_graph"]["regions"][-1]["facets"][0]["neighbor"] = 0  # well formed again: invalid
+    streamed, memory = both(cert, tmp_path)
+    assert streamed == memory and streamed[0] is False and "2 proofs for 1 outputs" in streamed[1]
+
+
 def test_verify_peak_memory_stays_flat_as_the_certificate_grows(tmp_path, stream_everything, monkeypatch):
     # a small cache of recent regions' maps (its budget is a constant amount of memory; here it
     # is kept below both certificates, so that what grows with them would show)

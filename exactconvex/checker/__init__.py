@@ -40,7 +40,7 @@ from .extra_claims import (check_equivalent, check_not_icnn_representable, read_
                            read_not_icnn_representable)
 from .reader import (CertificateError, Network, field, json_document, network_document, read_json_file,
                      read_network, short_text, typed)
-from .region_graph import FAST, REFERENCE, Kernels
+from .region_graph import FAST, REFERENCE, Kernels, read_the_rest
 from .results import CheckResult, Invalid, Summary, require
 
 __all__ = ["verify", "CheckResult", "CertificateError", "CLAIMS", "Claim"]
@@ -177,5 +177,7 @@ def _verify(cert, network, reference: bool, progress) -> CheckResult:
             kernels = replace(kernels, progress=progress)
         summary = CLAIMS[claim].check(net, parsed, kernels)
     except Invalid as exc:
+        read_the_rest(data)
         return CheckResult(False, str(exc), claim)
+    read_the_rest(data)
     return CheckResult(True, summary.text, claim, summary.regions, summary.facets)

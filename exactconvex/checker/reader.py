@@ -175,6 +175,7 @@ class StreamedArray:
         from array import array
 
         self.path, self.what, self.size = path, what, size
+        self.complete = False  # set when every element was read as a region (``region_graph.StreamedRegions``)
         self.starts, self.ends = array("q", (a for a, _ in spans)), array("q", (b for _, b in spans))
 
     def __len__(self) -> int:

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any, Callable, NamedTuple
 
-from flint import fmpq, fmpq_mat, fmpz_mat
+from flint import fmpq, fmpq_mat, fmpz, fmpz_mat
 
 from .arithmetic import Row, diagonal, integer_forward, integer_layers, local_affine
 from .reader import CertificateError, Network, StreamedArray, field, number, numbers, short, typed
@@ -55,7 +55,7 @@ __all__ = ["Neuron", "Facet", "FarkasEntry", "ImpliedGroup", "Region", "RegionMa
            "check_interior_point", "check_facet_relative_interior", "check_neighbour_across",
            "check_farkas_redundancy", "check_bends", "signs_at", "signs_at_reference", "first_wrong_identity",
            "first_wrong_identity_reference", "implied_multipliers", "implied_multipliers_reference",
-           "check_region_well_formed", "StreamedRegions"]
+           "check_region_well_formed", "StreamedRegions", "read_the_rest"]
 
 
 # ----- the parsed certificate ----------------------------------------------------------------------
@@ -178,21 +178,29 @@ class StreamedRegions:
     def __iter__(self):
         for r, R in enumerate(self.array):
             yield _region(R, f"regions[{r}]")
+        self.array.complete = True  # every region was read, and none is malformed
 
 
 def read_region_graph(doc: Any) -> "tuple[Region, ...] | StreamedRegions":
     """The ``"region_graph"`` value of a certificate (CertificateError if malformed).
 
-    A streamed file's regions (``reader.read_json_file``) are all read here once, so that a
-    malformed one is found before anything is checked, and then dropped: the checks read them
-    again, one at a time."""
+    A streamed file's regions (``reader.read_json_file``) are read one at a time when the checks
+    need them; the first pass of ``check_region_graph`` reads them all, and ``read_the_rest``
+    the ones no check reached, so that a malformed one is found whatever the checks found."""
     regions = field(typed(doc, dict, "region_graph"), "regions", "region_graph")
     if isinstance(regions, StreamedArray):
-        streamed = StreamedRegions(regions)
-        for _ in streamed:
-            pass
-        return streamed
+        return StreamedRegions(regions)
     return tuple(_region(R, f"regions[{r}]") for r, R in enumerate(typed(regions, list, "regions")))
+
+
+def read_the_rest(doc: dict) -> None:
+    """Read a streamed file's regions if no pass read them all (a check stopped before, or there
+    was none): a malformed one makes the certificate unreadable, as if it had been read first."""
+    graph = doc.get("region_graph")
+    regions = graph.get("regions") if type(graph) is dict else None
+    if isinstance(regions, StreamedArray) and not regions.complete:
+        for _ in StreamedRegions(regions):
+            pass
 
 
 # ----- what the checker computes per region ----------------------------------------------------------
@@ -321,9 +329,9 @@ def _positive_multiple(g: Row, h: Row) -> bool:
     return g[i] * h[i] > 0 and all(a * h[i] == b * g[i] for a, b in zip(g, h))
 
 
-def _not_positive(values: list) -> list[int]:
-    """Positions of the values that are <= 0."""
-    return [t for t, v in enumerate(values) if v <= 0]
+def _not_positive(values: list, zero=fmpz(0)) -> list[int]:
+    """Positions of the values that are <= 0 (compared with an fmpz 0: faster than with the int)."""
+    return [t for t, v in enumerate(values) if v <= zero]
 
 
 # ----- speed tricks and their references -------------------------------------------------------------
