@@ -4,8 +4,8 @@ grouped into the stages of the region search (issue 13's "profile that explains 
     python benchmarks/profile_regions.py                    # d3 10x10, d8 8x8 (20 s), d2 256x256 (20 s)
     python benchmarks/profile_regions.py --arch "d6 8x8" --seconds 30
 
-Each stage is the internal time (``tottime``) of the functions listed for it, as a share of the
-profiled run; "interpreter and the rest" is everything else (list building, attribute lookups,
+Each stage is the internal CPU time (``tottime``) of the functions listed for it, as a share of
+the profiled run; "interpreter and the rest" is everything else (list building, attribute lookups,
 small numpy calls outside the listed functions).  cProfile itself slows Python code by about
 1.5-2x, so the shares, not the seconds, are the result.
 """
@@ -66,7 +66,7 @@ def profile(name: str, seconds: float, seed: int) -> None:
     net = network(name, seed)
     _warm_up()  # module imports: not a region's cost
     done = [0]
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)  # CPU time: other load on the machine does not count
     t = time.perf_counter()
     profiler.enable()
     try:
