@@ -5,8 +5,8 @@ grouped into the stages of the region search (issue 13's "profile that explains 
     python benchmarks/profile_regions.py --arch "d6 8x8" --seconds 30
 
 Each stage is the internal CPU time (``tottime``) of the functions listed for it, as a share of
-the profiled run; "interpreter and the rest" is everything else (list building, attribute lookups,
-small numpy calls outside the listed functions).  cProfile itself slows Python code by about
+the profiled run; "builtins" is everything else (Python's own list, dict, len, all... calls made
+by the search, each tiny, together a large share).  cProfile itself slows Python code by about
 1.5-2x, so the shares, not the seconds, are the result.
 """
 
@@ -93,7 +93,7 @@ def profile(name: str, seconds: float, seed: int) -> None:
     print("-" * 49)
     for stage, value in sorted(shares.items(), key=lambda kv: -kv[1]):
         print(f"{stage:<42} {value / total:>6.1%}")
-    print(f"{'interpreter and the rest':<42} {rest / total:>6.1%}")
+    print(f"{'builtins (list, dict, len, all...)':<42} {rest / total:>6.1%}")
 
 
 def main(argv=None) -> None:
