@@ -122,7 +122,7 @@ def test_children_from_their_parents_maps_or_from_their_patterns(how, eager_pool
         monkeypatch.setattr(parallel._State, "__init__", never_held)
     elif how == "no stealing":
         take = parallel._State.take
-        monkeypatch.setattr(parallel._State, "take", lambda self, w, size: take(self, w, size) if self.queues[w] else [])
+        monkeypatch.setattr(parallel._State, "take", lambda self, w, size, idle: take(self, w, size, idle) if self.queues[w] else [])
     else:
         monkeypatch.setattr(parallel, "CHUNK", 1)
         monkeypatch.setattr(parallel, "DEPTH", 1)

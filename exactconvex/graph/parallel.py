@@ -34,6 +34,7 @@ import multiprocessing as mp
 import time
 import traceback
 from collections import deque
+from itertools import starmap
 from multiprocessing.connection import wait
 
 from flint import fmpq
@@ -54,7 +55,7 @@ def _point_out(p) -> tuple:
 
 
 def _point_in(p) -> tuple:
-    return tuple(fmpq(a, b) for a, b in p)
+    return tuple(starmap(fmpq, p))
 
 
 # ----- the workers -------------------------------------------------------------------------------
@@ -204,9 +205,9 @@ def _merge(graph: _Graph, region: Region, result, worker: int, state: "_State") 
     if point is not None:
         region.interior_point = _point_in(point)
     region.has_zero = zero
-    region.redundant = [(n, support, [fmpq(*v) for v in lam], fmpq(*mu)) for n, support, lam, mu in redundant]
+    region.redundant = [(n, support, list(starmap(fmpq, lam)), fmpq(*mu)) for n, support, lam, mu in redundant]
     region.implied = implied
-    region.__dict__["_gradients"] = {k: tuple(fmpq(*v) for v in row[:-1]) for k, row in enumerate(outputs)}
+    region.__dict__["_gradients"] = {k: _point_in(row[:-1]) for k, row in enumerate(outputs)}
     region.__dict__["_offsets"] = [fmpq(*row[-1]) for row in outputs]
     by_key, regions, net = state.by_key, graph.regions, state.net
     out = region.facets
@@ -247,11 +248,14 @@ class _State:
     def waiting(self) -> int:
         return sum(len(q) for q in self.queues)
 
-    def take(self, w: int, size: int) -> list[int]:
-        """Up to ``size`` ids for worker w: its own first, else the back of the longest queue."""
+    def take(self, w: int, size: int, idle: bool) -> list[int]:
+        """Up to ``size`` ids for worker w: its own first, else, when it would be ``idle``
+        otherwise, the back of the longest queue (its own may refill while it works)."""
         own = self.queues[w]
         if own:
             return [own.popleft() for _ in range(min(size, len(own)))]
+        if not idle:
+            return []
         other = max(self.queues, key=len)
         ids = [other.pop() for _ in range(min(size, len(other)))]
         ids.reverse()
@@ -309,7 +313,7 @@ def explore_parallel(net: Network, jobs: int, *, max_regions=None, timeout=None,
                 if not waiting:
                     return
                 # small chunks while few regions wait, so that every worker has some
-                ids = state.take(w, max(1, min(CHUNK, waiting // (jobs * DEPTH))))
+                ids = state.take(w, max(1, min(CHUNK, waiting // (jobs * DEPTH))), not inflight[w])
                 if not ids:
                     return
                 forget = state.forget_below(ids, graph.done)
