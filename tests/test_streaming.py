@@ -143,6 +143,38 @@ def test_a_malformed_region_is_unreadable_even_when_a_check_stops_before_the_reg
     assert streamed == memory and streamed[0] is False and "2 proofs for 1 outputs" in streamed[1]
 
 
+def test_verify_makes_no_reference_cycles_and_restores_the_collector(tmp_path, monkeypatch):
+    """``verify`` pauses the cyclic garbage collector: that frees nothing only if the checker makes
+    no reference cycles, valid, invalid or unreadable, in memory or streamed."""
+    import gc
+
+    cert = certificate(hidden=(5, 5))
+    invalid, malformed = copy.deepcopy(cert), copy.deepcopy(cert)
+    invalid["region_graph"]["regions"][3]["interior_point"] = ["1000", "1000"]
+    malformed["region_graph"]["regions"][3]["facets"][0]["neighbor"] = "x"
+    for stream in (False, True):
+        monkeypatch.setattr(checker_reader, "STREAM_BYTES", 0 if stream else 1 << 40)
+        for c in (cert, invalid, malformed):
+            path = tmp_path / "c.json"
+            path.write_text(json.dumps(c))
+            for source in (str(path), c):
+                gc.collect()
+                gc.disable()
+                try:
+                    verify(source)
+                except CertificateError:
+                    pass
+                assert gc.collect() == 0
+                gc.enable()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        verify(cert)
+        assert not gc.isenabled()  # left as it was
+    finally:
+        gc.enable()
+
+
 def test_verify_peak_memory_stays_flat_as_the_certificate_grows(tmp_path, stream_everything, monkeypatch):
     # a small cache of recent regions' maps (its budget is a constant amount of memory; here it
     # is kept below both certificates, so that what grows with them would show)
