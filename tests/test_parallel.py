@@ -132,6 +132,49 @@ def test_children_from_their_parents_maps_or_from_their_patterns(how, eager_pool
         assert _fingerprint(explore(net, jobs=jobs)) == _fingerprint(explore(net)), name
 
 
+class _InProcessWorker:
+    """A worker run in this process (``parallel._worker``'s loop, one message at a time), which
+    records how many regions' maps it holds."""
+
+    def __init__(self, net, basis):
+        self.net, self.basis, self.held, self.answers, self.most = net, basis, {}, [], 0
+
+    def send(self, message):
+        if message[0] == "work":
+            _, chunk, tasks, forget = message
+            for rid in [r for r in self.held if r < forget]:
+                del self.held[rid]
+            self.answers.append(("done", chunk, [parallel._process(self.net, self.basis, t, self.held) for t in tasks]))
+            self.most = max(self.most, len(self.held))
+
+    def recv(self):
+        return self.answers.pop(0)
+
+
+def test_workers_hold_a_window_of_maps(monkeypatch):
+    """A worker drops the maps of regions whose children were all handed out: it holds a window
+    of the breadth-first search, not the whole graph (and never drops maps it needs: a missing
+    parent would raise)."""
+    workers = []
+
+    class Pool:
+        def __init__(self, net, basis, jobs):
+            self.conns = [_InProcessWorker(net, basis) for _ in range(jobs)]
+            workers.extend(self.conns)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(parallel, "_Pool", Pool)
+    monkeypatch.setattr(parallel, "wait", lambda conns: [c for c in conns if c.answers])
+    net = icnn_structured(torch_network(np.random.default_rng(13), 2, [24, 24]))
+    serial, both = explore(net), explore(net, jobs=2)
+    assert _fingerprint(both) == _fingerprint(serial)
+    assert len(serial.regions) > 250
+    most = max(w.most for w in workers)
+    assert 0 < most < len(serial.regions) / 4, (most, len(serial.regions))
+
+
 def test_a_small_graph_is_explored_by_the_coordinator_alone(monkeypatch):
     monkeypatch.setattr(parallel, "_Pool", None)  # no worker is started
     net = NETWORKS["int d2 6x5 (degenerate)"]()

@@ -19,11 +19,11 @@ Only what the merge and the certificate need crosses process boundaries, as Pyth
 (python-flint matrices do not pickle): patterns as bytes, rationals as (numerator,
 denominator), per region its point, facets, Farkas data and output gradients.  A worker keeps
 the local maps and facets of the regions it processed, so a child found there is sent back to
-it as (id, parent, facet number) alone.  An idle worker takes (steals) regions queued for the
-other: it gets the pattern and the facet as integers and rebuilds the maps from the pattern.
-The coordinator's regions compute their local maps and rows when asked (``LazyRegion``): from
-their parent's, like the serial run, when those are at hand, otherwise from their pattern.  The
-first few regions, until enough are waiting, are processed by the
+it as (id, parent, facet number) alone.  A worker with nothing left to do takes (steals) regions
+queued for another: it gets the pattern and the facet as integers and rebuilds the maps from the
+pattern.  The coordinator's regions compute their local maps and rows when asked
+(``LazyRegion``): from their parent's, like the serial run, when those are at hand, otherwise
+from their pattern.  The first few regions, until enough are waiting, are processed by the
 coordinator itself, complete, as in the serial run.
 """
 
