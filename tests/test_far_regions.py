@@ -80,3 +80,27 @@ def test_interior_points_stay_near_the_regions_along_the_search():
     assert sizes[-1] < 1e5 and sizes[len(sizes) // 2] < 1e3
     v = check(net, method="regions", certificate=True)
     assert v.convex is True and v.regions == 793 and verify(v.certificate, net).valid
+
+
+def test_the_search_leaves_a_callers_frozen_objects_frozen_and_unfreezes_its_own():
+    # explore keeps its graph out of the cyclic collector (gc.freeze) and hands it back at the end;
+    # objects a caller froze itself (a forking server, say) must stay in the permanent generation
+    import gc
+
+    from exactconvex import Network
+    from exactconvex.graph import explore
+
+    net = Network.from_lists(2, [{"weight": [[1, 0], [0, 1], [1, 1]], "bias": [0, -1, 2]}, {"weight": [[1, -2, 1]]}])
+    gc.unfreeze()
+    explore(net)
+    assert gc.get_freeze_count() == 0
+    keep = [[object()] for _ in range(10)]
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        assert len(explore(net).regions) > 1
+        # still frozen (objects freed by reference counting meanwhile leave the count, so not ==)
+        assert gc.get_freeze_count() > frozen // 2 and keep
+    finally:
+        gc.unfreeze()

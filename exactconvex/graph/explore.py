@@ -643,8 +643,14 @@ def old_objects_frozen(every: int = 512):
     all, which made one region in a few thousand cost 50-250 ms (a pause of the whole heap, in
     the middle of the search) at d6 8x8.  Every ``every`` regions the objects alive are moved to
     the permanent generation (``gc.freeze``); new garbage is still collected as usual, and
-    everything is handed back to the collector at the end (``gc.unfreeze``).  Yields the
-    function to call with the number of regions done."""
+    everything is handed back to the collector at the end (``gc.unfreeze``).  A caller that
+    froze objects itself (a forking server, say) keeps its permanent generation as it was: the
+    search then leaves the collector alone.  Yields the function to call with the number of
+    regions done."""
+    if gc.get_freeze_count():  # not ours to unfreeze at the end
+        yield lambda done: None
+        return
+
     def settle(done: int) -> None:
         if done % every == 0:
             gc.freeze()
