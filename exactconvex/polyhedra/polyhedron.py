@@ -270,21 +270,20 @@ def _float_facet_lp(target: Affine, others: Sequence[Affine], any_value: bool = 
         # shrink the gradient below HiGHS's tolerances (the LP then "solves" a flattened system)
         top = max((abs(v) for v in a), default=fmpq(0)) or abs(c)
         if top == 0:
-            return [0.0] * d, 0.0
-        return [float_guess(v / top) for v in a], float_guess(c / top)
+            return [0.0] * d, 0.0, fmpq(1)
+        return [float_guess(v / top) for v in a], float_guess(c / top), top
 
     rows = [scaled(a, c) for a, c in others]
-    eq_a, eq_c = scaled(a_t, c_t)
-    norms = [math.sqrt(sum(v * v for v in a)) or 1.0 for a, _ in rows]
-    tops = [max((abs(v) for v in a), default=fmpq(0)) or abs(c) or fmpq(1) for a, c in others]
-    A_ub = [[-v / nm for v in a] + [1.0] for (a, _), nm in zip(rows, norms)] + [[0.0] * d + [1.0]]
-    b_ub = [c / nm for (_, c), nm in zip(rows, norms)] + [1.0]
+    eq_a, eq_c, _ = scaled(a_t, c_t)
+    norms = [math.sqrt(sum(v * v for v in a)) or 1.0 for a, _, _ in rows]
+    A_ub = [[-v / nm for v in a] + [1.0] for (a, _, _), nm in zip(rows, norms)] + [[0.0] * d + [1.0]]
+    b_ub = [c / nm for (_, c, _), nm in zip(rows, norms)] + [1.0]
     if not all(math.isfinite(v) for row in A_ub for v in row) or not all(math.isfinite(v) for v in b_ub):
         return None
     res = float_lp_free([0.0] * d + [-1.0], A_ub=A_ub, b_ub=b_ub, A_eq=[eq_a + [0.0]], b_eq=[-eq_c])
     if res is None or not (any_value or -res.fun > 1e-9):
         return None
-    res.weights = [float_guess(top) * nm for top, nm in zip(tops, norms)]
+    res.weights = [float_guess(top) * nm for (_, _, top), nm in zip(rows, norms)]
     return res
 
 
