@@ -162,23 +162,19 @@ def test_check_well_formed(cert):
         rg.check_well_formed(net, layout, regions)
 
 
-def test_recent_maps_recompute_an_evicted_region(cert):
+def test_recent_regions_recompute_an_evicted_region(cert):
     net, layout, regions = _checked(cert)
-    recent = rg._RecentMaps(net, layout, rg.RationalMaps(net))
-    recent.capacity = 2
+    recent = rg._Recent(net, rg.IntegerMaps(net), rg.facet_rows)
     originals = []
     for r, R in enumerate(regions[:4]):
-        maps = rg.region_maps(net, R.pattern)
-        originals.append(maps)
-        recent.add(r, R.pattern, maps)
-    assert list(recent.maps) == [2, 3]
-    # recomputed and evicting the oldest when full
-    again = recent.get(0)
-    assert again.blocks == originals[0].blocks and again.outputs == originals[0].outputs
-    assert list(recent.maps) == [3, 0]
-    # recomputed without evicting when there is room
-    recent.capacity = 10
-    again = recent.get(1)
-    assert again.blocks == originals[1].blocks and list(recent.maps) == [3, 0, 1]
-    # kept: the same object, moved to the end
-    assert recent.get(3) is originals[3] and list(recent.maps) == [0, 1, 3]
+        facets = [layout.position(F.neuron) for F in R.facets]
+        item = rg.facet_rows(rg.IntegerMaps(net)(R.pattern), facets)
+        originals.append(item)
+        recent.add(r, R.pattern, facets, item)
+    assert list(recent.items) == [0, 1, 2, 3] and recent.get(3) is originals[3]
+    recent.BUDGET = recent.size - 1  # room for all but one: adding evicts the oldest
+    recent._put(4, originals[0])
+    assert 0 not in recent.items and 4 in recent.items
+    again = recent.get(0)  # recomputed from its pattern and facets
+    assert again is not originals[0] and again.positions == originals[0].positions
+    assert again.rows == originals[0].rows and again.outputs == originals[0].outputs

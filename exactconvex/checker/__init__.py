@@ -124,7 +124,7 @@ def verify(cert, network=None, *, reference: bool = False, progress: Callable[[i
         Use the plain-rational reference implementations of the speed tricks (slower; for
         testing that they agree).
     progress : callable(done, total), optional
-        Called as the region graph's regions are checked (three passes over the regions).
+        Called as the region graph's regions are checked (one pass over the regions).
 
     Returns
     -------

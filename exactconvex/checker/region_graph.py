@@ -18,18 +18,20 @@ Theorem).  Conventions of every message: regions, facets, entries and outputs ar
 indices as in the certificate; layers are 1-based (layer 0 is the input); a neuron's index
 within its layer is 0-based: "neuron 0 of layer 1".
 
-Four speed tricks, each with a plain-rational reference beside it (``FAST`` and
-``REFERENCE``; ``verify(..., reference=True)`` runs the references, and differential tests
-compare them):
+Five speed tricks, each with a plain reference beside it (``FAST`` and ``REFERENCE``;
+``verify(..., reference=True)`` runs the references, and differential tests compare them):
 
+* ``facet_rows``: checks 1-3 evaluate only the listed facets' constraints at their points (and
+  check 1 reads the constant constraints); check 4 proves the rest, so their signs follow
+  (``proofs/facet-checks.md``); reference ``every_row``: checks 1-3 evaluate every constraint.
 * ``IntegerMaps``: a region's maps over the integers, every row times the positive
-  denominator of its layer (``arithmetic.integer_forward``), and check 1 by one integer forward
-  pass at the point; reference ``RationalMaps``: ``arithmetic.local_affine`` over the rationals,
-  check 1 from the maps.  Every check but the Farkas identities (which divide by the
-  denominators) depends only on signs and on positive multiples, which the scaling keeps.
-* ``signs_at``: the values of all constraints of a region at several points, as one integer
-  matrix product per block of rows (each value times a positive integer, so with the right signs);
-  reference ``signs_at_reference``: each g(p) on its own, exactly.
+  denominator of its layer (``arithmetic.integer_forward``); reference ``RationalMaps``:
+  ``arithmetic.local_affine`` over the rationals.  Every check but the Farkas identities (which
+  divide by the denominators) depends only on signs and on positive multiples, which the
+  scaling keeps.
+* ``signs_at``: the values of constraints at several points, as one integer matrix product per
+  block of rows (each value times a positive integer, so with the right signs); reference
+  ``signs_at_reference``: each g(p) on its own, exactly.
 * ``first_wrong_identity``: every Farkas identity of a region in one matrix product;
   reference ``first_wrong_identity_reference``: each identity coefficient by coefficient.
 * ``implied_multipliers``: the multipliers of an implied group, for a square system read off
@@ -39,6 +41,7 @@ compare them):
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any, Callable, NamedTuple
@@ -51,7 +54,7 @@ from .results import Invalid, require
 
 __all__ = ["Neuron", "Facet", "FarkasEntry", "ImpliedGroup", "Region", "RegionMaps", "Layout", "Kernels",
            "ImpliedOutcome", "FAST", "REFERENCE", "read_region_graph", "check_region_graph", "region_maps",
-           "IntegerMaps", "RationalMaps",
+           "IntegerMaps", "RationalMaps", "Checked", "facet_rows", "every_row",
            "check_interior_point", "check_facet_relative_interior", "check_neighbour_across",
            "check_farkas_redundancy", "check_bends", "signs_at", "signs_at_reference", "first_wrong_identity",
            "first_wrong_identity_reference", "implied_multipliers", "implied_multipliers_reference",
@@ -185,7 +188,7 @@ def read_region_graph(doc: Any) -> "tuple[Region, ...] | StreamedRegions":
     """The ``"region_graph"`` value of a certificate (CertificateError if malformed).
 
     A streamed file's regions (``reader.read_json_file``) are read one at a time when the checks
-    need them; the first pass of ``check_region_graph`` reads them all, and ``read_the_rest``
+    need them; the pass of ``check_region_graph`` reads them all, and ``read_the_rest``
     the ones no check reached, so that a malformed one is found whatever the checks found."""
     regions = field(typed(doc, dict, "region_graph"), "regions", "region_graph")
     if isinstance(regions, StreamedArray):
@@ -252,7 +255,7 @@ def region_maps(net: Network, pattern: tuple[str, ...]) -> RegionMaps:
 
 
 class RationalMaps:
-    """Reference: a region's maps by ``region_maps``; check 1 evaluates them (``values_at``: None)."""
+    """Reference: a region's maps by ``region_maps``."""
 
     def __init__(self, net: Network):
         self.net = net
@@ -260,14 +263,10 @@ class RationalMaps:
     def __call__(self, pattern: tuple[str, ...]) -> RegionMaps:
         return region_maps(self.net, pattern)
 
-    def values_at(self, pattern: tuple[str, ...], x: tuple) -> None:
-        return None
-
 
 class IntegerMaps:
     """Fast: a region's maps over the integers (``arithmetic.integer_forward`` at the identity),
-    every row a positive multiple (one per layer) of the row of ``region_maps``; ``values_at``:
-    positive multiples of g_nu(x) for every hidden neuron, one forward pass at the point."""
+    every row a positive multiple (one per layer) of the row of ``region_maps``."""
 
     def __init__(self, net: Network):
         self.layers, d, widths = integer_layers(net), net.input_dim, net.hidden_widths
@@ -305,9 +304,30 @@ class IntegerMaps:
         return RegionMaps(tuple(zip(*(e[t::d1] for t in range(d1)))), tuple(zip(*(o[t::d1] for t in range(d1)))),
                           tuple(signed) or (fmpz_mat(0, d1),), self.denominators)
 
-    def values_at(self, pattern: tuple[str, ...], x: tuple) -> list:
-        y = fmpq_mat(len(x) + 1, 1, [*x, 1]).numer_denom()[0]  # (t x, t), t > 0
-        return list(chain.from_iterable(S.entries() for S in self._signed(pattern, y)[0]))
+
+class Checked(NamedTuple):
+    """The constraints of a region that checks 1-3 evaluate at points (``Kernels.checked``): their
+    positions, rows and matrices; and the outputs (check 5) with the layers' denominators."""
+
+    positions: "tuple[int, ...] | range"
+    rows: tuple[Row, ...]
+    blocks: tuple
+    outputs: tuple[Row, ...]
+    denominators: tuple
+
+
+def every_row(maps: RegionMaps, facets: list[int]) -> Checked:
+    """Reference: every constraint of the region."""
+    return Checked(range(len(maps.constraints)), maps.constraints, maps.blocks, maps.outputs, maps.denominators)
+
+
+def facet_rows(maps: RegionMaps, facets: list[int]) -> Checked:
+    """Fast: the constraints of the listed facets (positions ``facets``) only; with check 4 on the
+    region (and check 1's constant constraints), the others' signs follow (``proofs/facet-checks.md``)."""
+    positions = tuple(sorted(set(facets)))
+    rows = tuple(map(maps.constraints.__getitem__, positions))
+    block = type(maps.blocks[0])(len(rows), maps.blocks[0].ncols(), [v for g in rows for v in g])
+    return Checked(positions, rows, (block,), maps.outputs, maps.denominators)
 
 
 def _nonconstant(g: Row) -> bool:
@@ -448,11 +468,13 @@ class Kernels:
     first_wrong_identity: Callable[[list, list, list], Any]
     implied_multipliers: Callable[[fmpq_mat, fmpq_mat], ImpliedOutcome]
     maps: Callable[[Network], "IntegerMaps | RationalMaps"]
-    progress: Callable[[int, int], None] | None = None  # progress(done, total) over the regions' passes
+    checked: Callable[[RegionMaps, list[int]], Checked]  # the rows checks 1-3 evaluate, given the facets' positions
+    progress: Callable[[int, int], None] | None = None  # progress(done, total) over the regions
 
 
-FAST = Kernels(signs_at, first_wrong_identity, implied_multipliers, IntegerMaps)
-REFERENCE = Kernels(signs_at_reference, first_wrong_identity_reference, implied_multipliers_reference, RationalMaps)
+FAST = Kernels(signs_at, first_wrong_identity, implied_multipliers, IntegerMaps, facet_rows)
+REFERENCE = Kernels(signs_at_reference, first_wrong_identity_reference, implied_multipliers_reference, RationalMaps,
+                    every_row)
 
 
 # ----- the checks ------------------------------------------------------------------------------------
@@ -480,46 +502,51 @@ def check_region_well_formed(net: Network, layout: Layout, r: int, R: Region, co
             require(0 <= F.neighbor < count, f"{w}: neighbor {F.neighbor} is not a region index")
 
 
-def check_interior_point(r: int, R: Region, maps: RegionMaps, values: list, layout: Layout) -> None:
+def check_interior_point(r: int, R: Region, maps: RegionMaps, checked: Checked, values: list,
+                         layout: Layout) -> None:
     """Check 1 (``proofs/completeness.md``, Lemma 2 (1)): every non-constant constraint of the
-    region is > 0 at its interior point, every constant one >= 0; so P_s is full-dimensional."""
-    for t in _not_positive(values):
-        if _nonconstant(maps.constraints[t]) or values[t] < 0:
-            neuron = layout.neuron(t)
-            value = _value(maps.constraints[t], R.interior_point) / maps.denominators[neuron.layer - 1]
-            raise Invalid(f"region {r}: the constraint of {neuron} is {short(value)} at the interior point")
+    region is > 0 at its interior point, every constant one >= 0; so P_s is full-dimensional.
+    ``values``: those of the ``checked`` rows at the point; the constants are read off the rows."""
+    bad = [checked.positions[j] for j in _not_positive(values) if _nonconstant(checked.rows[j]) or values[j] < 0]
+    bad += [t for t, g in enumerate(maps.constraints) if not g[0] and g[-1] < 0 and not _nonconstant(g)]
+    if bad:
+        neuron = layout.neuron(min(bad))
+        value = _value(maps.constraints[min(bad)], R.interior_point) / maps.denominators[neuron.layer - 1]
+        raise Invalid(f"region {r}: the constraint of {neuron} is {short(value)} at the interior point")
 
 
-def check_facet_relative_interior(r: int, i: int, F: Facet, maps: RegionMaps, values: list,
+def check_facet_relative_interior(r: int, i: int, F: Facet, maps: RegionMaps, checked: Checked, values: list,
                                   layout: Layout) -> Row:
     """Check 2 (Lemma 2 (3)): the facet's constraint g is non-constant, g(point) = 0, and every
-    other non-constant constraint is > 0 at the point or a positive multiple of g; so the point
-    is in the relative interior of the (d-1)-dimensional facet P_s ∩ {g = 0}.  Returns g."""
+    other non-constant constraint (of the ``checked`` rows, whose ``values`` at the point are
+    given) is > 0 at the point or a positive multiple of g; so the point is in the relative
+    interior of the (d-1)-dimensional facet P_s ∩ {g = 0}.  Returns g."""
     w, position = f"region {r}, facet {i}", layout.position(F.neuron)
     g = maps.constraints[position]
-    if not _nonconstant(g) or values[position] != 0:
+    if not _nonconstant(g) or values[checked.positions.index(position)] != 0:
         require(_nonconstant(g), f"{w}: the constraint of {F.neuron} is constant")
         raise Invalid(f"{w}: the point is not on the hyperplane of {F.neuron}")
-    for t in _not_positive(values):
-        if _nonconstant(maps.constraints[t]) and not _positive_multiple(maps.constraints[t], g):
-            neuron = layout.neuron(t)
-            value = _value(maps.constraints[t], F.point) / maps.denominators[neuron.layer - 1]
+    for j in _not_positive(values):
+        if _nonconstant(checked.rows[j]) and not _positive_multiple(checked.rows[j], g):
+            neuron = layout.neuron(checked.positions[j])
+            value = _value(checked.rows[j], F.point) / maps.denominators[neuron.layer - 1]
             raise Invalid(f"{w}: the point is not in the relative interior of the facet (the constraint of {neuron} "
                           f"is {short(value)} there)")
     return g
 
 
-def check_neighbour_across(r: int, i: int, F: Facet, g: Row, neighbour: RegionMaps, values: list,
+def check_neighbour_across(r: int, i: int, F: Facet, g: Row, neighbour: Checked, values: list,
                            layout: Layout) -> None:
-    """Check 3 (Lemma 3): every non-constant constraint of the neighbour N that is <= 0 at the
-    point is a positive multiple of -g, and there is at least one; so N contains the other
-    side of the facet near the point, hence along the whole facet."""
+    """Check 3 (Lemma 3): every non-constant constraint of the neighbour N (of its ``checked``
+    rows, whose ``values`` at the point are given) that is <= 0 at the point is a positive
+    multiple of -g, and there is at least one; so N contains the other side of the facet near
+    the point, hence along the whole facet."""
     w, minus_g, across = f"region {r}, facet {i}", tuple(-v for v in g), False
-    for t in _not_positive(values):
-        if _nonconstant(neighbour.constraints[t]):
-            if not _positive_multiple(neighbour.constraints[t], minus_g):
+    for j in _not_positive(values):
+        if _nonconstant(neighbour.rows[j]):
+            if not _positive_multiple(neighbour.rows[j], minus_g):
                 raise Invalid(f"{w}: region {F.neighbor} does not contain the other side of the facet near the "
-                              f"point (the constraint of {layout.neuron(t)})")
+                              f"point (the constraint of {layout.neuron(neighbour.positions[j])})")
             across = True
     if not across:
         raise Invalid(f"{w}: region {F.neighbor} has no constraint on the facet's hyperplane (it is not across)")
@@ -616,13 +643,12 @@ def check_farkas_redundancy(r: int, R: Region, maps: RegionMaps, facet_constrain
                           f"redundant")
 
 
-def _counted(items, progress, start: int, total: int):
-    """``items``, calling ``progress(done, total)`` every 16 items (the passes over the regions count
-    one after the other: ``start`` is where this pass begins)."""
+def _counted(items, progress, total: int):
+    """``items``, calling ``progress(done, total)`` every 16 items."""
     if progress is None:
         yield from items
         return
-    done = start
+    done = 0
     for item in items:
         if done % 16 == 0:
             progress(done, total)
@@ -631,42 +657,39 @@ def _counted(items, progress, start: int, total: int):
     progress(done, total)
 
 
-class _RecentMaps:
-    """The maps of recently checked regions, up to a memory budget; older ones are recomputed from
-    their pattern (kept compactly) when a later region names them as neighbour.  Breadth-first
-    certificates name mostly recent neighbours."""
+class _Recent:
+    """What checks 3 and 5 need of recently checked regions (``Checked``), up to a memory budget;
+    older ones are recomputed from their pattern and facets (kept compactly) when a later region
+    names them as neighbour.  Breadth-first certificates name mostly recent neighbours."""
 
-    BUDGET = 128 << 20  # bytes, estimated (about 80 per constraint entry, measured with tracemalloc: 60)
+    BUDGET = 128 << 20  # bytes, estimated (about 80 per number, measured with tracemalloc: 60)
 
-    def __init__(self, net: Network, layout: Layout, compute: Callable[[tuple], RegionMaps]):
+    def __init__(self, net: Network, compute: Callable[[tuple], RegionMaps], checked: Callable):
         from collections import OrderedDict
 
-        self.compute, self.maps, self.patterns = compute, OrderedDict(), []
-        neurons = sum(layout.widths) + net.outputs
-        self.capacity = max(16, self.BUDGET // (80 * (net.input_dim + 1) * max(1, neurons)))
+        self.compute, self.checked, self.items, self.keys, self.size = compute, checked, OrderedDict(), [], 0
+        self.d1 = net.input_dim + 1
 
-    def add(self, r: int, pattern: tuple[str, ...], maps: RegionMaps) -> None:
-        self.patterns.append("|".join(pattern).encode("ascii"))
-        self.maps[r] = maps
-        if len(self.maps) > self.capacity:
-            self.maps.popitem(last=False)
+    def _put(self, r: int, item: Checked) -> None:
+        self.items[r] = item
+        self.size += 80 * self.d1 * (len(item.rows) + len(item.outputs)) + 400
+        while self.size > self.BUDGET and len(self.items) > 1:
+            old = self.items.popitem(last=False)[1]
+            self.size -= 80 * self.d1 * (len(old.rows) + len(old.outputs)) + 400
 
-    def get(self, r: int) -> RegionMaps:
-        maps = self.maps.get(r)
-        if maps is None:
-            maps = self.compute(tuple(self.patterns[r].decode("ascii").split("|")))
-            self.maps[r] = maps
-            if len(self.maps) > self.capacity:
-                self.maps.popitem(last=False)
+    def add(self, r: int, pattern: tuple[str, ...], facets: list[int], item: Checked) -> None:
+        self.keys.append("|".join(pattern).encode("ascii") + b"#" + bytes(array("I", facets)))  # one object each
+        self._put(r, item)
+
+    def get(self, r: int) -> Checked:
+        item = self.items.get(r)
+        if item is None:
+            pattern, _, facets = self.keys[r].partition(b"#")  # (the pattern has no "#")
+            item = self.checked(self.compute(tuple(pattern.decode("ascii").split("|"))), list(array("I", facets)))
+            self._put(r, item)
         else:
-            self.maps.move_to_end(r)
-        return maps
-
-
-@dataclass(frozen=True)
-class _Outputs:  # all check 5 needs of a region
-    outputs: tuple[Row, ...]
-    denominators: tuple
+            self.items.move_to_end(r)
+        return item
 
 
 def check_region_graph(net: Network, regions, outputs: list[int], kernels: Kernels = FAST) -> tuple[int, int]:
@@ -674,45 +697,44 @@ def check_region_graph(net: Network, regions, outputs: list[int], kernels: Kerne
     facet counted once per pair of regions that share it.
 
     One pass over the regions, in order (``regions`` may be streamed from a file: only its
-    length, iteration and nothing else are used), with memory for one region's maps, the maps of
-    recent regions (``_RecentMaps``) and, per region not yet reached, the facet points of earlier
-    regions that name it as neighbour: checks 3 and 5 of a facet run when both of its regions
-    have been read (the neighbour's constraints at the facet point: from the later one's own
-    evaluation, or from the earlier one's maps, kept or recomputed)."""
+    length, iteration and nothing else are used), with memory for one region's maps, what checks
+    3 and 5 need of recent regions (``_Recent``) and, per region not yet reached, the facet points
+    of earlier regions that name it as neighbour: checks 3 and 5 of a facet run when both of its
+    regions have been read (the neighbour's rows at the facet point: from the later one's own
+    evaluation, or from the earlier one's rows, kept or recomputed).  Check 1 of a region runs
+    when it is read, before the checks of its facets and of those that name it."""
     layout, compute = Layout.of(net), kernels.maps(net)
     n = len(regions)
     require(n, "the region graph has no regions (an empty list would pass checks 1-5 vacuously)")
-    for r, R in _counted(enumerate(regions), kernels.progress, 0, 2 * n):  # check 1 on every region first
-        check_region_well_formed(net, layout, r, R, n)
-        at_point = compute.values_at(R.pattern, R.interior_point)
-        if at_point is None or min(at_point, default=1) <= 0:  # only then are the maps needed
-            maps = compute(R.pattern)
-            check_interior_point(r, R, maps, kernels.signs_at(maps.blocks, [R.interior_point])[0], layout)
-    recent = _RecentMaps(net, layout, compute)
-    waiting: dict[int, list] = {}  # region -> (earlier region, facet index, facet, g, its outputs)
+    recent = _Recent(net, compute, kernels.checked)
+    waiting: dict[int, list] = {}  # region -> (earlier region, facet index, facet, g, its Checked)
     shared = set()
-    for r, R in _counted(enumerate(regions), kernels.progress, n, 2 * n):
+    for r, R in _counted(enumerate(regions), kernels.progress, n):
+        check_region_well_formed(net, layout, r, R, n)
         maps = compute(R.pattern)
+        facets = [layout.position(F.neuron) for F in R.facets]
+        checked = kernels.checked(maps, facets)
         incoming = waiting.pop(r, [])
-        points: list = []  # each distinct point once
+        points: list = [R.interior_point]  # each distinct point once
         for p in [*(F.point for F in R.facets), *(item[2].point for item in incoming)]:
             if p not in points:
                 points.append(p)
-        values = kernels.signs_at(maps.blocks, points)
+        values = kernels.signs_at(checked.blocks, points)
+        check_interior_point(r, R, maps, checked, values[0], layout)
         for q, i, F, g, earlier in incoming:  # facets of earlier regions first, in their order
-            check_neighbour_across(q, i, F, g, maps, values[points.index(F.point)], layout)
-            check_bends(q, i, F, g, earlier, maps, outputs)
+            check_neighbour_across(q, i, F, g, checked, values[points.index(F.point)], layout)
+            check_bends(q, i, F, g, earlier, checked, outputs)
         facet_constraints = []
         for i, F in enumerate(R.facets):
-            g = check_facet_relative_interior(r, i, F, maps, values[points.index(F.point)], layout)
+            g = check_facet_relative_interior(r, i, F, maps, checked, values[points.index(F.point)], layout)
             facet_constraints.append(g)
             shared.add(min(r, F.neighbor) * n + max(r, F.neighbor))
             if F.neighbor > r:
-                waiting.setdefault(F.neighbor, []).append((r, i, F, g, _Outputs(maps.outputs, maps.denominators)))
+                waiting.setdefault(F.neighbor, []).append((r, i, F, g, checked))
             else:
-                neighbour = maps if F.neighbor == r else recent.get(F.neighbor)
+                neighbour = checked if F.neighbor == r else recent.get(F.neighbor)
                 check_neighbour_across(r, i, F, g, neighbour, kernels.signs_at(neighbour.blocks, [F.point])[0], layout)
-                check_bends(r, i, F, g, maps, neighbour, outputs)
+                check_bends(r, i, F, g, checked, neighbour, outputs)
         check_farkas_redundancy(r, R, maps, facet_constraints, layout, kernels)
-        recent.add(r, R.pattern, maps)
+        recent.add(r, R.pattern, facets, checked)
     return n, len(shared)
