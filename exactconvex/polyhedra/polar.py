@@ -105,25 +105,28 @@ def propose_facets(A: np.ndarray, g0: np.ndarray, basis: np.ndarray, polar_out: 
     E, S = hull.equations, hull.simplices
     normal, off = E[:, :-1], E[:, -1]
     away = off < -1e-12 * scale  # hull facets away from 0 are vertices of P, the others its rays
-    with np.errstate(all="ignore"):
-        corner = normal / -off[:, None]
-    vertex_sum, vertex_count, ray_sum = np.zeros((m + 1, r)), np.zeros(m + 1), np.zeros((m + 1, r))
-    owners, corners = S[away].ravel(), np.repeat(corner[away], S.shape[1], axis=0)
-    np.add.at(vertex_sum, owners, corners)
-    np.add.at(vertex_count, owners, 1.0)
-    np.add.at(ray_sum, S[~away].ravel(), np.repeat(normal[~away], S.shape[1], axis=0))
-    # a central point of each facet: the mean of its vertices, pushed along the sum of its rays
     idx = hull.vertices[hull.vertices > 0]
-    count = vertex_count[idx]
+    # incidence of the polar points idx with the hull facets (0/1 matrices): the sums over each
+    # point's facets below are small matrix products, not per-facet loops
+    corner_of, ray_of = _incidence(S[away], m + 1)[idx], _incidence(S[~away], m + 1)[idx]
     with np.errstate(all="ignore"):
-        mean = np.where(count[:, None] > 0, vertex_sum[idx] / count[:, None], 0.0)
-    # pushed by the facet's own size (how far its vertices lie from their mean, at least 1), not
-    # by its distance from x0: the next region's interior point is taken near this point, so a
-    # push that grows with the distance from x0 compounds along the search (interior points at
-    # 10^12 after a few dozen steps outwards, where the float LPs lose the near facets)
-    with np.errstate(all="ignore"):
-        spread = np.zeros(m + 1)
-        np.maximum.at(spread, owners, np.linalg.norm(corners - vertex_sum[owners] / vertex_count[owners, None], axis=1))
-    push = 1.0 + np.where(np.isfinite(spread[idx]), spread[idx], 0.0)
-    Y = (mean + ray_sum[idx] * push[:, None]) @ basis.T
+        corner = normal[away] / -off[away, None]
+        count = corner_of.sum(axis=1)
+        # a central point of each facet: the mean of its vertices, pushed along the sum of its rays
+        mean = np.where(count[:, None] > 0, (corner_of @ corner) / count[:, None], 0.0)
+        # pushed by the facet's own size (how far its vertices lie from their mean, at least 1), not
+        # by its distance from x0: the next region's interior point is taken near this point, so a
+        # push that grows with the distance from x0 compounds along the search (interior points at
+        # 10^12 after a few dozen steps outwards, where the float LPs lose the near facets)
+        squared = (corner * corner).sum(axis=1)[None, :] - 2 * (mean @ corner.T) + (mean * mean).sum(axis=1)[:, None]
+        spread = np.sqrt(np.maximum(np.where(corner_of > 0, squared, 0.0), 0.0).max(axis=1, initial=0.0))
+    push = 1.0 + np.where(np.isfinite(spread), spread, 0.0)
+    Y = (mean + (ray_of @ normal[~away]) * push[:, None]) @ basis.T
     return {int(v) - 1: Y[k] for k, v in enumerate(idx)}
+
+
+def _incidence(simplices: np.ndarray, points: int) -> np.ndarray:
+    """The points x facets 0/1 matrix: entry (v, f) is 1 when point v is a vertex of facet f."""
+    out = np.zeros((points, len(simplices)))
+    out[simplices.ravel(), np.repeat(np.arange(len(simplices)), simplices.shape[1])] = 1.0
+    return out
