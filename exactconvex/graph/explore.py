@@ -208,7 +208,7 @@ def _point_across(rows: Rows, p: tuple, outward: tuple) -> tuple | None:
     two) and dyadic roundings of the point reached are tried first, each checked exactly;
     if none is interior, the step is computed exactly (``step_from_values``).
     """
-    if len(rows) >= 64:  # many rows: floats guess the step, the exact check is cheap
+    if len(rows) >= 64 or rows.trusted:  # floats guess the step (checked exactly), no exact ratios
         F = rows.floats
         with np.errstate(all="ignore"):
             values = F @ np.append(floats_of(p), 1.0)
@@ -239,9 +239,11 @@ def _simpler_interior_point(rows: Rows, point: tuple) -> tuple | None:
         candidates.append(tuple(fmpq(int(round(f * scale)), scale) if abs(f) < 1e15 else v
                                 for v, f in zip(point, floats)))
     candidates.append(point)
-    for bad, cand in zip(rows.not_positive(candidates), candidates):
-        if not bad:
-            return cand
+    # the coarsest rounding almost always works: checked alone first, the others only if it fails
+    for group in (candidates[:1], candidates[1:]):
+        for bad, cand in zip(rows.not_positive(group), group):
+            if not bad:
+                return cand
     return None
 
 

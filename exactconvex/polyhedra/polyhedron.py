@@ -157,7 +157,8 @@ def _project(point, target: Affine) -> list[fmpq]:
     g = dot(a, point) + c
     if g == 0:
         return list(point)
-    j = max(range(len(a)), key=lambda i: abs(a[i]))
+    sizes = list(map(abs, a))
+    j = sizes.index(max(sizes))  # the first largest, as max(range, key=...) but without a Python call per entry
     out = list(point)
     out[j] = out[j] - g / a[j]
     return out
