@@ -104,3 +104,34 @@ def test_the_search_leaves_a_callers_frozen_objects_frozen_and_unfreezes_its_own
         assert gc.get_freeze_count() > frozen // 2 and keep
     finally:
         gc.unfreeze()
+
+
+def test_the_verdict_and_certificate_pause_the_collector_and_restore_it():
+    # bends and certificate writing run with the cyclic collector off (they make no cycles);
+    # afterwards the collector is as the caller left it, on or off, also when the work fails
+    import gc
+
+    import pytest
+
+    from exactconvex import Network
+    from exactconvex.decide import check
+    from exactconvex.graph.explore import collector_paused
+
+    net = Network.from_lists(2, [{"weight": [[1, 0], [0, 1], [1, 1]], "bias": [0, -1, 2]}, {"weight": [[1, 2, 1]]}])
+    seen = []
+    assert gc.isenabled()
+    v = check(net, method="regions", certificate=True,
+              progress=lambda done, found: seen.append(gc.isenabled()))
+    assert v.convex and v.certificate["claim"] == "convex" and gc.isenabled()
+    assert seen and all(seen)  # the search itself keeps the collector on
+    gc.disable()
+    try:
+        check(net, method="regions", certificate=True)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ZeroDivisionError):
+        with collector_paused():
+            assert not gc.isenabled()
+            1 / 0
+    assert gc.isenabled()

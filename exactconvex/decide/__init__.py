@@ -158,14 +158,17 @@ def _check(net: Network, method: str, certificate: bool, box, work: Work, certif
         verdict.box, verdict.on_rd = box, _verdict(on_rd, work)
     if certificate:
         from ..certificates import certificate_of_verdict
+        from ..graph.explore import collector_paused
 
-        if box is not None:  # the box's certificate, and the one of the verdict on R^d beside it
-            from ..certificates.box import certificate_of_box_verdict
+        with collector_paused():
+            if box is not None:  # the box's certificate, and the one of the verdict on R^d beside it
+                from ..certificates.box import certificate_of_box_verdict
 
-            verdict.certificate = certificate_of_box_verdict(net, verdict, arrangement, separations)
-            verdict.on_rd.certificate = certificate_of_verdict(net, verdict.on_rd, arrangement, certificate_progress())
-        else:
-            verdict.certificate = certificate_of_verdict(net, verdict, arrangement, certificate_progress())
+                verdict.certificate = certificate_of_box_verdict(net, verdict, arrangement, separations)
+                verdict.on_rd.certificate = certificate_of_verdict(net, verdict.on_rd, arrangement,
+                                                                   certificate_progress())
+            else:
+                verdict.certificate = certificate_of_verdict(net, verdict, arrangement, certificate_progress())
     verdict.seconds = time.perf_counter() - work.started
     return verdict
 

@@ -113,8 +113,11 @@ def _search_settle(work: Work, outputs: list) -> dict:
 
 
 def _regions_settle(work: Work, outputs: list) -> dict:
+    from ..graph.explore import collector_paused
+
     arrangement = work.regions()
-    return {k: _bends_verdict(work.net, arrangement, k) for k in outputs}
+    with collector_paused():
+        return {k: _bends_verdict(work.net, arrangement, k) for k in outputs}
 
 
 def _bends_verdict(net: Network, arrangement, k: int) -> OutputVerdict:

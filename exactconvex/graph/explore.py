@@ -663,6 +663,22 @@ def old_objects_frozen(every: int = 512):
         gc.unfreeze()
 
 
+@contextlib.contextmanager
+def collector_paused():
+    """Python's cyclic garbage collector off for work after the search that makes no reference
+    cycles (the verdict's bends, the certificate's dicts, lists and strings): each full
+    collection would scan the whole region graph again and find nothing, which was more than
+    half the time of writing the certificate of 11,010 regions (d6 8x8: 6.0 s -> 2.5 s).  The
+    collector is left as it was found."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _input_facing_rows(net: Network) -> np.ndarray:
     """Rows of every weight applied to the input x inside hidden layers: their span contains every
     constraint gradient, its orthogonal complement is the lineality space of the network.
