@@ -223,3 +223,26 @@ def test_cli_jobs_writes_the_same_certificate(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "exactconvex", "regions", str(path), "--jobs", "0"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "--jobs" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_coordinator_hands_its_frozen_regions_back_to_the_collector(eager_pool, monkeypatch):
+    # the coordinator freezes merged regions as the serial search does, and unfreezes them at the
+    # end; a caller's own permanent generation is left alone
+    import gc
+
+    from exactconvex.graph import explore as _  # noqa: F401
+    serial_module = sys.modules["exactconvex.graph.explore"]
+    monkeypatch.setattr(serial_module.old_objects_frozen.__wrapped__, "__defaults__", (2,))  # freeze every 2 regions
+    net = NETWORKS["icnn d3 6x6"]()
+    gc.unfreeze()
+    frozen_during = []
+    explore(net, jobs=2, progress=lambda done, found: frozen_during.append(gc.get_freeze_count()))
+    assert max(frozen_during) > 0 and gc.get_freeze_count() == 0
+    keep = [[object()] for _ in range(10)]
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        explore(net, jobs=2)
+        assert gc.get_freeze_count() > frozen // 2 and keep
+    finally:
+        gc.unfreeze()

@@ -29,6 +29,7 @@ coordinator itself, complete, as in the serial run.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import multiprocessing as mp
 import time
@@ -41,7 +42,7 @@ from flint import fmpq
 
 from ..network import Network
 from .explore import (Arrangement, Facet, LazyRegion, Region, _facets_and_neighbours, _first_region,
-                      _Graph, _point_across, constraint_rows)
+                      _Graph, _point_across, constraint_rows, old_objects_frozen)
 
 __all__ = ["explore_parallel"]
 
@@ -130,6 +131,7 @@ def _worker(conn, net: Network, basis) -> None:
     facet number) or ("stolen", id, parent, pattern, neuron, facet point, outward, along); the maps of
     regions below ``forget below`` are dropped first."""
     _one_blas_thread()
+    gc.freeze()  # what the worker inherited is never its garbage: its collections scan only its own objects
     held: dict = {}
     try:
         while True:
@@ -322,25 +324,27 @@ def explore_parallel(net: Network, jobs: int, *, max_regions=None, timeout=None,
                 pool.conns[w].send(("work", c, [state.task(i, w) for i in ids], forget))
                 inflight[w] += 1
 
-        while graph.done < len(regions):
-            for w in range(jobs):
-                feed(w)
-            busy = [pool.conns[w] for w in range(jobs) if inflight[w]]
-            if not busy:  # pragma: no cover - every region not merged is waiting, in work or merged
-                raise AssertionError("the parallel exploration lost track of a region")
-            for conn in wait(busy):
-                w = pool.conns.index(conn)
-                message = conn.recv()
-                if message[0] == "error":
-                    raise RuntimeError("a worker of the parallel exploration failed:\n" + message[1])
-                _, c, answer = message
-                inflight[w] -= 1
-                for i, result in zip(chunks.pop(c), answer):
-                    results[i] = (result, w)
-            while graph.done in results:  # merge in id order, as far as the results allow
-                graph.check_time()
-                result, w = results.pop(graph.done)
-                _merge(graph, regions[graph.done], result, w, state)
+        with old_objects_frozen() as settle:  # as in the serial run: merged regions are not rescanned
+            while graph.done < len(regions):
+                for w in range(jobs):
+                    feed(w)
+                busy = [pool.conns[w] for w in range(jobs) if inflight[w]]
+                if not busy:  # pragma: no cover - every region not merged is waiting, in work or merged
+                    raise AssertionError("the parallel exploration lost track of a region")
+                for conn in wait(busy):
+                    w = pool.conns.index(conn)
+                    message = conn.recv()
+                    if message[0] == "error":
+                        raise RuntimeError("a worker of the parallel exploration failed:\n" + message[1])
+                    _, c, answer = message
+                    inflight[w] -= 1
+                    for i, result in zip(chunks.pop(c), answer):
+                        results[i] = (result, w)
+                while graph.done in results:  # merge in id order, as far as the results allow
+                    graph.check_time()
+                    result, w = results.pop(graph.done)
+                    _merge(graph, regions[graph.done], result, w, state)
+                    settle(graph.done)
     finally:
         pool.close()
     return Arrangement(net, regions, time.perf_counter() - graph.t0)
