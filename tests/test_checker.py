@@ -360,11 +360,11 @@ def test_neighbour_across_needs_a_tight_constraint():
     layout, maps = Layout.of(network), region_maps(network, ("10",))
     g = maps.constraints[0]  # x >= 0
     facet = Facet(Neuron(1, 0), (fmpq(5),), 0)  # a point where nothing of region 0 is tight
-    values = FAST.signs_at(maps.blocks, [facet.point])[0]
+    values = FAST.signs_at(every_row(maps, []).block, [facet.point])[0]
     with pytest.raises(Invalid, match="region 0, facet 0: region 0 has no constraint on the facet's hyperplane"):
         check_neighbour_across(0, 0, facet, g, every_row(maps, []), values, layout)
     across = region_maps(network, ("01",))  # -x >= 0 and the constant 0 from the second neuron
-    at_zero = FAST.signs_at(across.blocks, [(fmpq(0),)])[0]
+    at_zero = FAST.signs_at(every_row(across, []).block, [(fmpq(0),)])[0]
     check_neighbour_across(0, 0, Facet(Neuron(1, 0), (fmpq(0),), 1), g, every_row(across, []), at_zero, layout)
 
 

@@ -23,9 +23,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from exactconvex import check, equivalent, network_from_dict, network_to_dict
 from exactconvex.checker import CertificateError, verify
 from exactconvex.checker.reader import read_network
-from exactconvex.checker.region_graph import (ImpliedOutcome, IntegerMaps, Layout, RationalMaps, first_wrong_identity,
-                                              first_wrong_identity_reference, implied_multipliers,
-                                              implied_multipliers_reference, signs_at, signs_at_reference)
+from exactconvex.checker.region_graph import (ImpliedOutcome, IntegerMaps, Layout, RationalMaps, every_row,
+                                              first_wrong_identity, first_wrong_identity_reference,
+                                              implied_multipliers, implied_multipliers_reference, signs_at,
+                                              signs_at_reference)
 from strategies import document, network_dicts, rationals, scaled, slopes, small_integers, small_rationals
 
 SETTINGS = settings(max_examples=scaled(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -41,18 +42,31 @@ def mat(rows) -> fmpq_mat:
 @SETTINGS
 @given(st.data())
 def test_integer_maps_are_the_rational_maps_times_their_layers_denominators(data):
-    """Any network (skips, LeakyReLU slopes 0, 1, 2, -1, 1/100, ..., extreme values), any pattern:
-    every row of ``IntegerMaps`` is its layer's positive denominator times the row of
-    ``region_maps``, the blocks hold the same rows, and their values at a point have the signs
-    of the exact values g(x)."""
+    """Any network (skips, LeakyReLU slopes 0, 1, 2, -1, 1/100, ..., extreme values), any sequence
+    of patterns (one IntegerMaps for all of them: each is updated from the previous one, with
+    single activations changed, many, none, or a pattern seen before): every row of
+    ``IntegerMaps`` is its layer's positive denominator times the row of ``region_maps``
+    (``RationalMaps``, from scratch), and their values at a point have the signs of the exact
+    values g(x)."""
     d, layers = data.draw(network_dicts(d_range=(1, 3), depth_range=(1, 4), width_range=(1, 3),
                                         values=rationals(extreme=data.draw(st.booleans())), slopes=slopes()))
     net = read_network(document(d, layers), "network")
     fast, exact = IntegerMaps(net), RationalMaps(net)
     layout = Layout.of(net)
-    for _ in range(3):
-        pattern = tuple("".join(data.draw(st.sampled_from("01")) for _ in range(n)) for n in net.hidden_widths)
-        F, E = fast(pattern), exact(pattern)
+    pattern = ["".join(data.draw(st.sampled_from("01")) for _ in range(n)) for n in net.hidden_widths]
+    seen = [tuple(pattern)]
+    for _ in range(6):
+        step = data.draw(st.sampled_from(["one", "any", "same", "seen"]))
+        if step == "one" and pattern:  # one activation changes (as across a facet)
+            l = data.draw(st.integers(0, len(pattern) - 1))
+            j = data.draw(st.integers(0, len(pattern[l]) - 1))
+            pattern[l] = pattern[l][:j] + "10"[int(pattern[l][j])] + pattern[l][j + 1:]
+        elif step == "any":
+            pattern = ["".join(data.draw(st.sampled_from("01")) for _ in range(n)) for n in net.hidden_widths]
+        elif step == "seen":
+            pattern = list(data.draw(st.sampled_from(seen)))
+        seen.append(tuple(pattern))
+        F, E = fast(tuple(pattern)), exact(tuple(pattern))
         assert len(F.constraints) == len(E.constraints) == sum(net.hidden_widths)
         assert all(D > 0 for D in F.denominators) and E.denominators == (1,) * net.depth
         for t, (f, e) in enumerate(zip(F.constraints, E.constraints)):
@@ -60,11 +74,10 @@ def test_integer_maps_are_the_rational_maps_times_their_layers_denominators(data
             assert tuple(fmpq(v) for v in f) == tuple(D * v for v in e)
         assert [tuple(fmpq(v) for v in f) for f in F.outputs] == [tuple(F.denominators[-1] * v for v in e)
                                                                   for e in E.outputs]
-        rows = [tuple(B[i, j] for j in range(d + 1)) for B in F.blocks for i in range(B.nrows())]
-        assert rows == list(F.constraints)
         x = tuple(fmpq(v.numerator, v.denominator) for v in data.draw(st.lists(rationals(), min_size=d, max_size=d)))
-        reference = signs_at_reference(E.blocks, [x])[0]
-        assert [(v > 0) - (v < 0) for v in signs_at(F.blocks, [x])[0]] == [(e > 0) - (e < 0) for e in reference]
+        reference = signs_at_reference(every_row(E, []).block, [x])[0]
+        assert [(v > 0) - (v < 0) for v in signs_at(every_row(F, []).block, [x])[0]] == \
+            [(e > 0) - (e < 0) for e in reference]
 
 
 # ----- signs_at ------------------------------------------------------------------------------------

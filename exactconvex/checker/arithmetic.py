@@ -2,9 +2,9 @@
 
 * ``evaluate``: the outputs at a point;
 * ``local_affine``: the affine maps of every neuron with the activations fixed by a pattern
-  (``proofs/completeness.md``, Lemma 1); ``integer_layers`` and ``integer_forward``: the same
-  maps (or their values at points) over the integers, one positive denominator per layer (a
-  speed trick; ``local_affine`` is its reference);
+  (``proofs/completeness.md``, Lemma 1); ``integer_layers``: the network over the integers, one
+  positive denominator per layer, for the same maps over the integers (a speed trick:
+  ``region_graph.IntegerMaps``; ``local_affine`` is its reference);
 * ``combine``: one network computing sum_i c_i f_i (the rule of ``docs/certificate-format.md``,
   claim "equivalent");
 * ``kinks_along``: where an output restricted to a line changes slope (claim
@@ -22,8 +22,8 @@ from flint import fmpq, fmpq_mat, fmpz, fmpz_mat
 
 from .reader import Layer, Network
 
-__all__ = ["activate", "evaluate", "local_affine", "IntegerLayer", "integer_layers", "integer_forward", "diagonal",
-           "combine", "slopes_agree", "kinks_along", "LinePiece"]
+__all__ = ["activate", "evaluate", "local_affine", "IntegerLayer", "integer_layers", "combine", "slopes_agree",
+           "kinks_along", "LinePiece"]
 
 Row = tuple  # (a_1, ..., a_d, c): the affine map x -> a . x + c
 
@@ -69,7 +69,7 @@ def local_affine(net: Network, on: list[list[bool]]) -> list[list[Row]]:
 
 @dataclass(frozen=True)
 class IntegerLayer:
-    """Layer l over the integers (``integer_layers``): Zn_l = sum_k sources_k Hn_k + bias y_t."""
+    """Layer l over the integers (``integer_layers``): Zn_l = sum_k sources_k Hn_k + bias u."""
 
     sources: tuple[tuple[int, fmpz_mat], ...]  # (source layer k, integer matrix)
     bias: fmpz_mat  # a column
@@ -78,15 +78,15 @@ class IntegerLayer:
 
 
 def integer_layers(net: Network) -> tuple[IntegerLayer, ...]:
-    """The network over the integers, for ``integer_forward``.
+    """The network over the integers, for ``region_graph.IntegerMaps``.
 
-    Homogeneous points: a column y = (t x, t) with t > 0.  With Z_l the affine maps of layer l
-    (rows (a, c): z = a . x + c) and H_k those of the activations (H_0 = [I | 0]), let
-    Zn_l = c_l Z_l y and Hn_k = e_k H_k y (integers; e_0 = 1, e_k = c_k q_k for the slope p_k / q_k
-    of layer k, so Hn_k = diag(q_k if on else p_k) Zn_k).  Layer l: z = W h_{l-1} + sum S_k h_k + b;
-    with q the least common denominator of W, its skips S_k and b, and m = lcm(e_k) over its
-    sources k:  Z_l y = (W h + ...) = [sum_k (q S_k) (m / e_k) Hn_k + (q b) m t] / (q m), so
-    c_l = q m and the integer matrices are (q S_k)(m / e_k) and (q b) m.
+    With Z_l the affine maps of layer l (rows (a, c): z = a . x + c) and H_k those of the
+    activations (H_0 = [I | 0]), let Zn_l = c_l Z_l and Hn_k = e_k H_k (integers; e_0 = 1,
+    e_k = c_k q_k for the slope p_k / q_k of layer k, so Hn_k = diag(q_k if on else p_k) Zn_k).
+    Layer l: z = W h_{l-1} + sum S_k h_k + b; with q the least common denominator of W, its skips
+    S_k and b, and m = lcm(e_k) over its sources k:  Z_l = [sum_k (q S_k) (m / e_k) Hn_k + (q b) m u]
+    / (q m), u = (0, ..., 0, 1) the row of the constant 1, so c_l = q m and the integer matrices
+    are (q S_k)(m / e_k) and (q b) m.
     """
     e, out = [fmpz(1)], []
     for l, layer in enumerate(net.layers, start=1):
@@ -99,34 +99,6 @@ def integer_layers(net: Network) -> tuple[IntegerLayer, ...]:
         out.append(IntegerLayer(sources, bias * (q // b * m), q * m, (int(layer.slope.q), int(layer.slope.p))))
         e.append(q * m * layer.slope.q)
     return tuple(out)
-
-
-def diagonal(values: list) -> fmpz_mat:
-    """The square integer matrix with ``values`` on its diagonal."""
-    D = fmpz_mat(len(values), len(values))
-    for i, v in enumerate(values):
-        if v:
-            D[i, i] = v
-    return D
-
-
-def integer_forward(layers: tuple[IntegerLayer, ...], diagonals: list[fmpz_mat], y: fmpz_mat
-                    ) -> tuple[list[fmpz_mat], list[fmpz_mat]]:
-    """(Zn_1 y, ..., Zn_L y) and (Hn_1 y, ..., Hn_{L-1} y) (``integer_layers``) at the homogeneous
-    columns y, with every hidden neuron's activation fixed by a pattern: ``diagonals[l]`` =
-    diag(q if on else p) for hidden layer l + 1 (``diagonal``).  y = the identity gives c_l times
-    the rows of ``local_affine``; y = (t x, t) gives c_l t z_l(x)."""
-    k, entries = y.ncols(), y.entries()
-    h, t = [fmpz_mat(y.nrows() - 1, k, entries[:-k])], fmpz_mat(1, k, entries[-k:])
-    zs = []
-    for l, layer in enumerate(layers):
-        z = layer.bias * t
-        for source, S in layer.sources:
-            z = z + S * h[source]
-        zs.append(z)
-        if l < len(layers) - 1:
-            h.append(diagonals[l] * z)
-    return zs, h[1:]
 
 
 # ----- sum_i c_i f_i as one network ----------------------------------------------------------------

@@ -25,12 +25,13 @@ Five speed tricks, each with a plain reference beside it (``FAST`` and ``REFEREN
   check 1 reads the constant constraints); check 4 proves the rest, so their signs follow
   (``proofs/facet-checks.md``); reference ``every_row``: checks 1-3 evaluate every constraint.
 * ``IntegerMaps``: a region's maps over the integers, every row times the positive
-  denominator of its layer (``arithmetic.integer_forward``); reference ``RationalMaps``:
-  ``arithmetic.local_affine`` over the rationals.  Every check but the Farkas identities (which
-  divide by the denominators) depends only on signs and on positive multiples, which the
-  scaling keeps.
-* ``signs_at``: the values of constraints at several points, as one integer matrix product per
-  block of rows (each value times a positive integer, so with the right signs); reference
+  denominator of its layer (``arithmetic.integer_layers``), updated from the previous region's
+  where its activations changed (``proofs/integer-maps.md``); reference ``RationalMaps``:
+  ``arithmetic.local_affine`` over the rationals, from scratch.  Every check but the Farkas
+  identities (which divide by the denominators) depends only on signs and on positive
+  multiples, which the scaling keeps.
+* ``signs_at``: the values of constraints at several points, as one integer matrix product
+  (each value times a positive integer, so with the right signs); reference
   ``signs_at_reference``: each g(p) on its own, exactly.
 * ``first_wrong_identity``: every Farkas identity of a region in one matrix product;
   reference ``first_wrong_identity_reference``: each identity coefficient by coefficient.
@@ -48,7 +49,7 @@ from typing import Any, Callable, NamedTuple
 
 from flint import fmpq, fmpq_mat, fmpz, fmpz_mat
 
-from .arithmetic import Row, diagonal, integer_forward, integer_layers, local_affine
+from .arithmetic import Row, integer_layers, local_affine
 from .reader import CertificateError, Network, StreamedArray, field, number, numbers, short, typed
 from .results import Invalid, require
 
@@ -240,7 +241,7 @@ class RegionMaps:
 
     constraints: tuple[Row, ...]  # in topological order
     outputs: tuple[Row, ...]
-    blocks: tuple  # the constraints as rows of matrices (fmpq_mat or fmpz_mat), one after the other
+    kind: type  # the matrices for them: fmpq_mat or fmpz_mat
     denominators: tuple  # of layers 1..L
 
 
@@ -249,13 +250,11 @@ def region_maps(net: Network, pattern: tuple[str, ...]) -> RegionMaps:
     on = [[ch == "1" for ch in s] for s in pattern]
     rows = local_affine(net, on)
     constraints = tuple(g if on[l][j] else tuple(-v for v in g) for l in range(len(on)) for j, g in enumerate(rows[l]))
-    d = net.input_dim
-    return RegionMaps(constraints, tuple(rows[-1]),
-                      (fmpq_mat(len(constraints), d + 1, [v for g in constraints for v in g]),), (1,) * net.depth)
+    return RegionMaps(constraints, tuple(rows[-1]), fmpq_mat, (1,) * net.depth)
 
 
 class RationalMaps:
-    """Reference: a region's maps by ``region_maps``."""
+    """Reference: a region's maps by ``region_maps``, from scratch."""
 
     def __init__(self, net: Network):
         self.net = net
@@ -265,44 +264,69 @@ class RationalMaps:
 
 
 class IntegerMaps:
-    """Fast: a region's maps over the integers (``arithmetic.integer_forward`` at the identity),
-    every row a positive multiple (one per layer) of the row of ``region_maps``."""
+    """Fast: a region's maps over the integers (``arithmetic.integer_layers``), each row of layer l
+    the positive integer c_l times the row of ``region_maps``, updated from those of the previous
+    pattern where activations changed (``proofs/integer-maps.md``).
+
+    Zn_l = Bn_l + sum_k S_k F_k Zn_k over the sources k of layer l: Zn_0 = [I | 0], Bn_l the bias in
+    the column of the constant, F_k = diag(f_j = q if neuron j is on, else p) for a hidden layer k
+    of slope p / q (F_0 = I).  If no Zn_k changed, Zn_l changes by S_k[:, j] (f'_j - f_j) Zn_k[j, :]
+    for each neuron j of a source whose activation changed; otherwise it is that sum, with the
+    products SD_k = S_k F_k kept from their last use and set anew in the columns that changed."""
 
     def __init__(self, net: Network):
-        self.layers, d, widths = integer_layers(net), net.input_dim, net.hidden_widths
-        self.identity = fmpz_mat(d + 1, d + 1, [int(i == j) for i in range(d + 1) for j in range(d + 1)])
-        # constraint g = S z (S = +1 on, -1 off) from h = diag(q on, p off) z (slope p / q): with
-        # kappa = q - p, 2 h - (q + p) z = diag(kappa on, -kappa off) z = kappa S z (no second diagonal)
-        self.kappas = [int(layer.factors[0] - layer.factors[1]) for layer in self.layers[:-1]]
-        self.denominators = tuple([L.denominator * (abs(kappa) or 1) for L, kappa in zip(self.layers, self.kappas)]
-                                  + [self.layers[-1].denominator])
-        self.last = [("", None)] * len(widths)  # per hidden layer, its last pattern and diagonal (they repeat)
+        self.layers, d1 = integer_layers(net), net.input_dim + 1
+        self.sources = [[k for k, _ in L.sources] for L in self.layers]
+        self.sd = [[fmpz_mat(S) for _, S in L.sources] for L in self.layers]  # SD_k for the activations in self.has
+        self.has = [["?" * S.ncols() for _, S in L.sources] for L in self.layers]
+        self.columns = [[[fmpz_mat(S.nrows(), 1, c) for c in S.transpose().tolist()] for _, S in L.sources]
+                        for L in self.layers]
+        self.bias = [fmpz_mat(L.bias.nrows(), d1, [v if t == d1 - 1 else 0 for v in L.bias.entries() for t in range(d1)])
+                     for L in self.layers]
+        self.z = [fmpz_mat(d1 - 1, d1, [int(i == t) for i in range(d1 - 1) for t in range(d1)])] + [None] * net.depth
+        self.rows, self.signed = [None] * net.depth, [None] * (net.depth - 1)  # of each Zn_l; constraints
+        self.pattern = tuple("?" * n for n in net.hidden_widths)  # the first pattern changes every activation
 
-    def _diagonal(self, l: int, s: str) -> fmpz_mat:
-        if self.last[l][0] != s:
-            q, p = self.layers[l].factors
-            self.last[l] = (s, diagonal([q if ch == "1" else p for ch in s]))
-        return self.last[l][1]
-
-    def _signed(self, pattern: tuple[str, ...], y: fmpz_mat) -> tuple[list[fmpz_mat], fmpz_mat]:
-        """Per hidden layer, the values of its constraints at y (times its denominator); the outputs."""
-        zs, hs = integer_forward(self.layers, [self._diagonal(l, s) for l, s in enumerate(pattern)], y)
-        signed = []
-        for l, (z, h, kappa) in enumerate(zip(zs, hs, self.kappas)):
-            q, p = self.layers[l].factors
-            if kappa:
-                S = h * 2 - (z if q + p == 1 else z * (q + p))
-                signed.append(S if kappa > 0 else -S)
-            else:  # slope 1: h does not depend on the pattern
-                signed.append(diagonal([1 if ch == "1" else -1 for ch in pattern[l]]) * z)
-        return signed, zs[-1]
+    def _sum(self, l: int, pattern: tuple[str, ...]) -> fmpz_mat:
+        """Zn_l = Bn_l + sum_k SD_k Zn_k, each SD_k first set anew in the columns whose activation changed."""
+        z = self.bias[l - 1]
+        for i, (k, SD, columns) in enumerate(zip(self.sources[l - 1], self.sd[l - 1], self.columns[l - 1])):
+            if k and self.has[l - 1][i] != pattern[k - 1]:
+                for j in [j for j, (a, b) in enumerate(zip(self.has[l - 1][i], pattern[k - 1])) if a != b]:
+                    f = self.layers[k - 1].factors[pattern[k - 1][j] == "0"]
+                    for r, v in enumerate(columns[j].entries()):
+                        SD[r, j] = v * f
+                self.has[l - 1][i] = pattern[k - 1]
+            z = z + SD * self.z[k]
+        return z
 
     def __call__(self, pattern: tuple[str, ...]) -> RegionMaps:
-        signed, out = self._signed(pattern, self.identity)
-        d1 = self.identity.nrows()
-        e, o = list(chain.from_iterable(S.entries() for S in signed)), out.entries()
-        return RegionMaps(tuple(zip(*(e[t::d1] for t in range(d1)))), tuple(zip(*(o[t::d1] for t in range(d1)))),
-                          tuple(signed) or (fmpz_mat(0, d1),), self.denominators)
+        changed = [[j for j, (a, b) in enumerate(zip(old, new)) if a != b] if old != new else []
+                   for old, new in zip(self.pattern, pattern)]
+        fresh = [False] * len(self.z)  # fresh[l]: Zn_l changed (Zn_0 never does)
+        for l, sources in enumerate(self.sources, start=1):
+            z = self.z[l]
+            if z is None or any(fresh[k] for k in sources):
+                z = self._sum(l, pattern)
+            else:  # only activations of the sources changed, if any: one rank-one term per neuron
+                for k, columns in zip(sources, self.columns[l - 1]):
+                    for j in changed[k - 1] if k else ():
+                        q, p = self.layers[k - 1].factors  # f'_j - f_j = q - p (turned on) or p - q (off)
+                        row = fmpz_mat(1, z.ncols(), self.rows[k - 1][j]) * (q - p if pattern[k - 1][j] == "1" else p - q)
+                        z = z + columns[j] * row
+            fresh[l] = z is not self.z[l]
+            if fresh[l]:
+                e, d1 = z.entries(), z.ncols()
+                self.z[l], self.rows[l - 1] = z, list(zip(*(e[t::d1] for t in range(d1))))
+            if l < len(self.layers):  # the constraints of hidden layer l: g = z (on), -z (off)
+                rows, s = self.rows[l - 1], pattern[l - 1]
+                if fresh[l]:
+                    self.signed[l - 1] = [g if ch == "1" else tuple(-v for v in g) for g, ch in zip(rows, s)]
+                for j in () if fresh[l] else changed[l - 1]:
+                    self.signed[l - 1][j] = rows[j] if s[j] == "1" else tuple(-v for v in rows[j])
+        self.pattern = pattern
+        return RegionMaps(tuple(chain.from_iterable(self.signed)), tuple(self.rows[-1]), fmpz_mat,
+                          tuple(L.denominator for L in self.layers))
 
 
 class Checked(NamedTuple):
@@ -311,14 +335,15 @@ class Checked(NamedTuple):
 
     positions: "tuple[int, ...] | range"
     rows: tuple[Row, ...]
-    blocks: tuple
+    block: "fmpq_mat | fmpz_mat"  # the rows as one matrix
     outputs: tuple[Row, ...]
     denominators: tuple
 
 
 def every_row(maps: RegionMaps, facets: list[int]) -> Checked:
     """Reference: every constraint of the region."""
-    return Checked(range(len(maps.constraints)), maps.constraints, maps.blocks, maps.outputs, maps.denominators)
+    C, d1 = maps.constraints, len(maps.outputs[0])
+    return Checked(range(len(C)), C, maps.kind(len(C), d1, [v for g in C for v in g]), maps.outputs, maps.denominators)
 
 
 def facet_rows(maps: RegionMaps, facets: list[int]) -> Checked:
@@ -326,8 +351,8 @@ def facet_rows(maps: RegionMaps, facets: list[int]) -> Checked:
     region (and check 1's constant constraints), the others' signs follow (``proofs/facet-checks.md``)."""
     positions = tuple(sorted(set(facets)))
     rows = tuple(map(maps.constraints.__getitem__, positions))
-    block = type(maps.blocks[0])(len(rows), maps.blocks[0].ncols(), [v for g in rows for v in g])
-    return Checked(positions, rows, (block,), maps.outputs, maps.denominators)
+    block = maps.kind(len(rows), len(maps.outputs[0]), [v for g in rows for v in g])
+    return Checked(positions, rows, block, maps.outputs, maps.denominators)
 
 
 def _nonconstant(g: Row) -> bool:
@@ -356,28 +381,23 @@ def _not_positive(values: list, zero=fmpz(0)) -> list[int]:
 
 # ----- speed tricks and their references -------------------------------------------------------------
 
-def signs_at(blocks: tuple | fmpq_mat | fmpz_mat, points: list[tuple]) -> list[list]:
-    """Per point, the values of every row (a | c) of the matrices ``blocks`` (or of one matrix)
-    at it, those of each block times the same positive integer, so with the same signs: one
-    integer matrix product per block.
+def signs_at(C: fmpq_mat | fmpz_mat, points: list[tuple]) -> list[list]:
+    """Per point, the values of every row (a | c) of the matrix C at it, each times the same
+    positive integer, so with the same signs: one integer matrix product.
 
     C = N / D and the points' matrix P = Pn / Dp (integer N, Pn, positive D, Dp: flint's
     numer_denom; D = 1 for an integer C), so C P = (N Pn) / (D Dp); integers spare reducing
     every fraction.
     """
-    blocks = blocks if isinstance(blocks, tuple) else (blocks,)
-    k, n = len(points), blocks[0].ncols()
+    k, n = len(points), C.ncols()
     Pn, _ = fmpq_mat(n, k, [p[t] if t < n - 1 else 1 for t in range(n) for p in points]).numer_denom()
-    es = [((C if isinstance(C, fmpz_mat) else C.numer_denom()[0]) * Pn).entries() for C in blocks]
-    if len(es) == 1:
-        return [es[0][j::k] for j in range(k)]
-    return [list(chain.from_iterable(e[j::k] for e in es)) for j in range(k)]
+    e = ((C if isinstance(C, fmpz_mat) else C.numer_denom()[0]) * Pn).entries()
+    return [e[j::k] for j in range(k)]
 
 
-def signs_at_reference(blocks: tuple | fmpq_mat | fmpz_mat, points: list[tuple]) -> list[list]:
-    """Per point, the exact value g(p) of every row g of the blocks, one at a time."""
-    blocks = blocks if isinstance(blocks, tuple) else (blocks,)
-    rows = [tuple(C[i, j] for j in range(C.ncols())) for C in blocks for i in range(C.nrows())]
+def signs_at_reference(C: fmpq_mat | fmpz_mat, points: list[tuple]) -> list[list]:
+    """Per point, the exact value g(p) of every row g of C, one at a time."""
+    rows = [tuple(C[i, j] for j in range(C.ncols())) for i in range(C.nrows())]
     return [[_value(g, p) for g in rows] for p in points]
 
 
@@ -601,7 +621,7 @@ def _check_implied_group(w: str, group: ImpliedGroup, maps: RegionMaps, facet_co
     positions = list(map(layout.positions.get, group.neurons))
     if None in positions:  # (the message is only written when needed: this is hot)
         raise Invalid(f"{w}: the network has no {Neuron(*group.neurons[positions.index(None)])}")
-    d1, kind, C = maps.blocks[0].ncols(), type(maps.blocks[0]), maps.constraints  # d + 1; fmpq_mat or fmpz_mat
+    d1, kind, C = len(maps.outputs[0]), maps.kind, maps.constraints  # d + 1; fmpq_mat or fmpz_mat
     columns = [F[f] for f in group.facets] + [(0,) * (d1 - 1) + (1,)]  # the last one: the constant 1
     M = kind(d1, len(columns), [g[t] for t in range(d1) for g in columns])
     T = kind(len(positions), d1, list(chain.from_iterable(map(C.__getitem__, positions)))).transpose()
@@ -719,7 +739,7 @@ def check_region_graph(net: Network, regions, outputs: list[int], kernels: Kerne
         for p in [*(F.point for F in R.facets), *(item[2].point for item in incoming)]:
             if p not in points:
                 points.append(p)
-        values = kernels.signs_at(checked.blocks, points)
+        values = kernels.signs_at(checked.block, points)
         check_interior_point(r, R, maps, checked, values[0], layout)
         for q, i, F, g, earlier in incoming:  # facets of earlier regions first, in their order
             check_neighbour_across(q, i, F, g, checked, values[points.index(F.point)], layout)
@@ -733,7 +753,7 @@ def check_region_graph(net: Network, regions, outputs: list[int], kernels: Kerne
                 waiting.setdefault(F.neighbor, []).append((r, i, F, g, checked))
             else:
                 neighbour = checked if F.neighbor == r else recent.get(F.neighbor)
-                check_neighbour_across(r, i, F, g, neighbour, kernels.signs_at(neighbour.blocks, [F.point])[0], layout)
+                check_neighbour_across(r, i, F, g, neighbour, kernels.signs_at(neighbour.block, [F.point])[0], layout)
                 check_bends(r, i, F, g, checked, neighbour, outputs)
         check_farkas_redundancy(r, R, maps, facet_constraints, layout, kernels)
         recent.add(r, R.pattern, facets, checked)
