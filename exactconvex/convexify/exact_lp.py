@@ -28,7 +28,7 @@ import numpy as np
 from flint import fmpq, fmpq_mat
 
 from ..polyhedra.rows import float_guess
-from ..polyhedra.lp import _pivot, _run as run_bland
+from ..polyhedra.lp import pivot, run_bland
 
 __all__ = ["LPSolution", "minimise", "confirm_basis", "exact_simplex", "PROPOSED", "EXACT"]
 
@@ -192,7 +192,7 @@ def exact_simplex(A: list, b: list, c: list) -> LPSolution:
             col = next((j for j in range(m) if T[r][j] != 0), None)
             if col is None:
                 raise ArithmeticError("A does not have full column rank")
-            _pivot(T, basis, r, col)
+            pivot(T, basis, r, col)
     T = [row[:m] + [row[-1]] for row in T[:N]]
     obj = [-v for v in b] + [fmpq(0)]  # minimise -b . y
     for r, j in enumerate(basis):

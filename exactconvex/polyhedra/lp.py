@@ -12,7 +12,7 @@ from typing import Sequence
 
 from flint import fmpq
 
-__all__ = ["LPResult", "simplex_standard", "lp_free", "float_lp_free"]
+__all__ = ["LPResult", "simplex_standard", "lp_free", "float_lp_free", "pivot", "run_bland"]
 
 
 @dataclass
@@ -22,7 +22,8 @@ class LPResult:
     value: fmpq | None = None
 
 
-def _pivot(T: list[list[fmpq]], basis: list[int], r: int, c: int) -> None:
+def pivot(T: list[list[fmpq]], basis: list[int], r: int, c: int) -> None:
+    """One exact pivot of the tableau T on row r, column c (column c enters the basis at row r)."""
     row = T[r]
     inv = 1 / row[c]
     if inv != 1:
@@ -35,7 +36,7 @@ def _pivot(T: list[list[fmpq]], basis: list[int], r: int, c: int) -> None:
     basis[r] = c
 
 
-def _run(T: list[list[fmpq]], basis: list[int], ncols: int) -> str:
+def run_bland(T: list[list[fmpq]], basis: list[int], ncols: int) -> str:
     """Minimise the objective in the last row of T over columns < ncols (Bland's rule)."""
     m = len(T) - 1
     obj = T[m]
@@ -53,7 +54,7 @@ def _run(T: list[list[fmpq]], basis: list[int], ncols: int) -> str:
                     best, leave = ratio, i
         if leave is None:
             return "unbounded"
-        _pivot(T, basis, leave, enter)
+        pivot(T, basis, leave, enter)
 
 
 def simplex_standard(c: Sequence, A: Sequence[Sequence], b: Sequence) -> LPResult:
@@ -75,7 +76,7 @@ def simplex_standard(c: Sequence, A: Sequence[Sequence], b: Sequence) -> LPResul
         obj[-1] -= r[-1]
     T = rows + [obj]
     basis = [n + i for i in range(m)]
-    _run(T, basis, n + m)
+    run_bland(T, basis, n + m)
     if T[m][-1] != 0:
         return LPResult("infeasible")
     # drive artificials out of the basis where possible; drop redundant rows
@@ -86,7 +87,7 @@ def simplex_standard(c: Sequence, A: Sequence[Sequence], b: Sequence) -> LPResul
                 del T[i]
                 del basis[i]
             else:
-                _pivot(T, basis, i, j)
+                pivot(T, basis, i, j)
     m = len(basis)
     T = [row[:n] + [row[-1]] for row in T[:m]]
     obj = [fmpq(v) for v in c] + [fmpq(0)]
@@ -95,7 +96,7 @@ def simplex_standard(c: Sequence, A: Sequence[Sequence], b: Sequence) -> LPResul
         if f != 0:
             obj = [a - f * r for a, r in zip(obj, T[i])]
     T.append(obj)
-    status = _run(T, basis, n)
+    status = run_bland(T, basis, n)
     if status != "optimal":
         return LPResult(status)
     y = [fmpq(0)] * n
