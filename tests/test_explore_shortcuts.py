@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactconvex.graph.explore import constraint_rows
+from exactconvex.graph.explore import Region, constraint_rows, rows_after_flip
 from strategies import networks, patterns, scaled
 
 
@@ -31,6 +31,31 @@ def test_flipping_a_last_layer_neuron_negates_its_row_and_nothing_else(data):
     assert plain_neurons == neurons and plain_zero == zero
     assert shortcut.flat == plain.flat
     assert np.array_equal(shortcut.floats, plain.floats) and shortcut.trusted == plain.trusted
+
+
+@settings(max_examples=scaled(200), deadline=None)
+@given(st.data())
+def test_a_flipped_neighbours_rows_reuse_the_layers_up_to_the_flip(data):
+    # rows_after_flip keeps the rows of the flipped neuron's layer and the layers before it (one
+    # negated) and recomputes the later ones: the same neurons, rows, floats and constant-zero flag
+    # as the plain computation from the flipped maps, for a neuron of any layer
+    net = data.draw(networks(d_range=(1, 3), depth_range=(2, 4), width_range=(1, 3),
+                             slopes=st.sampled_from([0, 0, "1/4", -2])))
+    pattern = data.draw(patterns(net))
+    local = net.local_affine(pattern)
+    neurons, rows, _, zero = constraint_rows(net, local)
+    if zero or not neurons:  # the search flips only in regions with no constant-zero neuron
+        return
+    neuron = data.draw(st.sampled_from(neurons))
+    if data.draw(st.booleans()):
+        _ = rows.floats  # computed floats are carried over; otherwise they come on demand
+    region = Region(0, pattern, None, local, neurons, rows, has_zero=False)
+    flipped = net.flip_local(local, neuron)
+    got_neurons, got, got_zero = rows_after_flip(net, region, neuron, flipped)
+    plain_neurons, plain, _, plain_zero = constraint_rows(net, flipped)
+    assert (got_neurons, got.flat, got_zero) == (plain_neurons, plain.flat, plain_zero)
+    assert np.array_equal(got.floats, plain.floats) and got.trusted == plain.trusted
+    assert rows.flat == constraint_rows(net, local)[1].flat  # the region's own rows are untouched
 
 
 @settings(max_examples=scaled(200), deadline=None)

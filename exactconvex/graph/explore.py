@@ -25,6 +25,7 @@ off neuron outputs 0.  A neuron that is constant on a region is settled by its s
 from __future__ import annotations
 
 import contextlib
+import bisect
 import gc
 import math
 import random
@@ -150,12 +151,18 @@ def constraint_rows(net: Network, local: LocalAffine) -> tuple[list[int], Rows, 
     """The non-constant constraints g = +-z_nu >= 0 where ``local``'s pattern holds, as
     (their neurons, their rows), whether the constant ones all hold (False: the pattern's
     polyhedron is empty), and whether some neuron is constant zero there."""
+    return _rows_from_layer(net, local, 1, [], [])
+
+
+def _rows_from_layer(net: Network, local: LocalAffine, first: int, neurons: list, flat: list
+                     ) -> tuple[list[int], Rows, bool, bool]:
+    """``constraint_rows`` with the rows of the layers before ``first`` given (``neurons``, ``flat``:
+    extended in place), none of them constant."""
     d = net.input_dim
-    neurons, flat = [], []
     feasible, zero = True, False
-    idx = 0
+    idx = net.neuron_index(first, 0)
     pattern = local.pattern
-    for l in range(1, net.depth):
+    for l in range(first, net.depth):
         G, g = local.pre[l]
         eG, eg = G.entries(), g.entries()
         for j, c in enumerate(eg):
@@ -175,6 +182,30 @@ def constraint_rows(net: Network, local: LocalAffine) -> tuple[list[int], Rows, 
                 feasible = False
             idx += 1
     return neurons, Rows(d, flat), feasible, zero
+
+
+def rows_after_flip(net: Network, region: Region, neuron: int, local: LocalAffine) -> tuple[list[int], Rows, bool]:
+    """``constraint_rows`` of the neighbour across the facet of ``neuron`` (``local``: its maps,
+    ``flip_local`` of the region's), for a region with no constant-zero neuron: the rows of the
+    neuron's layer and those before it do not depend on the neuron's state, so they are the
+    region's, with the neuron's own row negated (floats too, when computed); only the later
+    layers' rows are new (a first-layer flip at d2 256x256 reuses half the rows, all their floats).
+    Returns the neurons, the rows and whether some neuron is constant zero in the neighbour.
+    """
+    layer = net.hidden_neurons[neuron][0]
+    rows, w = region.rows, region.rows.d + 1
+    own = region.neurons.index(neuron)
+    if layer == net.depth - 1:  # the last hidden layer feeds no constraint: the same rows, one negated
+        return region.neurons, rows.with_row_negated(own), False
+    kept = bisect.bisect_left(region.neurons, net.neuron_index(layer + 1, 0))
+    flat = rows.flat[:kept * w]
+    flat[own * w:(own + 1) * w] = [-v for v in flat[own * w:(own + 1) * w]]
+    neurons, out, _, zero = _rows_from_layer(net, local, layer + 1, region.neurons[:kept], flat)
+    if rows._floats is not None:  # negating a float is exact: only the new rows need conversion
+        head = rows._floats[:kept].copy()
+        head[own] = -head[own]
+        out._floats = np.vstack([head, floats_of(out.flat[kept * w:]).reshape(-1, w)])
+    return neurons, out, zero
 
 
 def constraints_of(net: Network, local: LocalAffine) -> tuple[list, bool, bool]:
@@ -519,7 +550,6 @@ def _facets_and_neighbours(net: Network, basis, region: Region, known) -> list:
     (``graph.parallel``); the caller assigns ids in order, which keeps the graph deterministic.
     """
     out = []
-    last = net.depth - 1  # the last hidden layer
     for neuron, (a, c), p, group_size in _classify(region, basis):
         outward = tuple(-v for v in a)
         if group_size == 1 and not region.has_zero:
@@ -533,14 +563,10 @@ def _facets_and_neighbours(net: Network, basis, region: Region, known) -> list:
         if known is None:
             new = local is not None
         elif pattern not in known:
-            if local is None and net.hidden_neurons[neuron][0] == last:
-                # a neuron of the last hidden layer feeds no constraint: the neighbour's constraints
-                # are this region's with that neuron's negated (the same rows, exactly)
+            if local is None:  # a flip (so no neuron is constant zero here)
                 local = net.flip_local(region.local, neuron)
-                neurons, zero = region.neurons, False
-                rows = region.rows.with_row_negated(region.neurons.index(neuron))
+                neurons, rows, zero = rows_after_flip(net, region, neuron, local)
             else:
-                local = local or net.flip_local(region.local, neuron)
                 neurons, rows, _, zero = constraint_rows(net, local)
             point = _point_across(rows, p, outward)
             if point is None:  # the neighbour rule guarantees a step; anything else is a bug
