@@ -48,11 +48,10 @@ def test_integer_maps_are_the_rational_maps_times_their_layers_denominators(data
     ``IntegerMaps`` is its layer's positive denominator times the row of ``region_maps``
     (``RationalMaps``, from scratch), and their values at a point have the signs of the exact
     values g(x)."""
-    d, layers = data.draw(network_dicts(d_range=(1, 3), depth_range=(1, 4), width_range=(1, 3),
+    d, layers = data.draw(network_dicts(d_range=(1, 3), depth_range=(1, 4), width_range=(1, 7),
                                         values=rationals(extreme=data.draw(st.booleans())), slopes=slopes()))
-    net = read_network(document(d, layers), "network")
+    net = read_network(document(d, layers), "network")  # (widths up to 7: more than 4 activations may change)
     fast, exact = IntegerMaps(net), RationalMaps(net)
-    layout = Layout.of(net)
     pattern = ["".join(data.draw(st.sampled_from("01")) for _ in range(n)) for n in net.hidden_widths]
     seen = [tuple(pattern)]
     for _ in range(6):
@@ -67,17 +66,53 @@ def test_integer_maps_are_the_rational_maps_times_their_layers_denominators(data
             pattern = list(data.draw(st.sampled_from(seen)))
         seen.append(tuple(pattern))
         F, E = fast(tuple(pattern)), exact(tuple(pattern))
-        assert len(F.constraints) == len(E.constraints) == sum(net.hidden_widths)
-        assert all(D > 0 for D in F.denominators) and E.denominators == (1,) * net.depth
-        for t, (f, e) in enumerate(zip(F.constraints, E.constraints)):
-            D = F.denominators[layout.neuron(t).layer - 1]
-            assert tuple(fmpq(v) for v in f) == tuple(D * v for v in e)
-        assert [tuple(fmpq(v) for v in f) for f in F.outputs] == [tuple(F.denominators[-1] * v for v in e)
-                                                                  for e in E.outputs]
+        _scaled_copies(net, F, E)
         x = tuple(fmpq(v.numerator, v.denominator) for v in data.draw(st.lists(rationals(), min_size=d, max_size=d)))
         reference = signs_at_reference(every_row(E, []).block, [x])[0]
         assert [(v > 0) - (v < 0) for v in signs_at(every_row(F, []).block, [x])[0]] == \
             [(e > 0) - (e < 0) for e in reference]
+
+
+def _scaled_copies(net, F, E):
+    """Every row of the maps F is its layer's positive denominator times the row of E (denominators 1)."""
+    layout = Layout.of(net)
+    assert len(F.constraints) == len(E.constraints) == sum(net.hidden_widths)
+    assert all(D > 0 for D in F.denominators) and E.denominators == (1,) * net.depth
+    for t, (f, e) in enumerate(zip(F.constraints, E.constraints)):
+        D = F.denominators[layout.neuron(t).layer - 1]
+        assert tuple(fmpq(v) for v in f) == tuple(D * v for v in e)
+    assert [tuple(fmpq(v) for v in f) for f in F.outputs] == [tuple(F.denominators[-1] * v for v in e)
+                                                              for e in E.outputs]
+
+
+@pytest.mark.parametrize("slope", ["0", "1/3", "-1", "2", "1"])
+def test_integer_maps_with_many_or_few_changed_activations(slope):
+    """Wide layers (a skip from the input, one from layer 1 into the output), patterns far apart
+    (more than four activations of a layer change: the update is one product), one or two
+    activations apart (rank-one terms), repeated, with layer 1 unchanged: IntegerMaps is
+    RationalMaps scaled."""
+    rnd = random.Random(7)
+    row = lambda n: [str(rnd.randint(-9, 9)) + "/" + str(rnd.randint(1, 5)) for _ in range(n)]
+    hidden = {"activation": {"leaky_relu": slope}}
+    doc = {"format": "exactconvex.network", "version": 1, "input_dim": 2,
+           "layers": [{"weight": [row(2) for _ in range(9)], "bias": row(9), **hidden},
+                      {"weight": [row(9) for _ in range(8)], "bias": row(8), "skip": {"0": [row(2) for _ in range(8)]},
+                       **hidden},
+                      {"weight": [row(8)], "skip": {"1": [row(9)]}}]}
+    net = read_network(doc, "network")
+    fast, exact = IntegerMaps(net), RationalMaps(net)
+    pattern = ["".join(rnd.choice("01") for _ in range(n)) for n in (9, 8)]
+    for step in range(40):
+        if step % 4 == 0:  # far: every activation drawn anew
+            pattern = ["".join(rnd.choice("01") for _ in range(n)) for n in (9, 8)]
+        elif step % 4 != 3:  # near: one or two activations change, in either layer
+            for _ in range(rnd.randint(1, 2)):
+                l = rnd.randrange(2)
+                j = rnd.randrange(len(pattern[l]))
+                pattern[l] = pattern[l][:j] + "10"[int(pattern[l][j])] + pattern[l][j + 1:]
+        else:  # only layer 2 changes
+            pattern[1] = "".join(rnd.choice("01") for _ in range(8))
+        _scaled_copies(net, fast(tuple(pattern)), exact(tuple(pattern)))
 
 
 # ----- signs_at ------------------------------------------------------------------------------------

@@ -270,8 +270,8 @@ class IntegerMaps:
 
     Zn_l = Bn_l + sum_k S_k F_k Zn_k over the sources k of layer l: Zn_0 = [I | 0], Bn_l the bias in
     the column of the constant, F_k = diag(f_j = q if neuron j is on, else p) for a hidden layer k
-    of slope p / q (F_0 = I).  If no Zn_k changed, Zn_l changes by S_k[:, j] (f'_j - f_j) Zn_k[j, :]
-    for each neuron j of a source whose activation changed; otherwise it is that sum, with the
+    of slope p / q (F_0 = I).  If no Zn_k changed, Zn_l changes by sum_k S_k (F'_k - F_k) Zn_k (a
+    rank-one term per changed activation, or one product); otherwise it is the first sum, with the
     products SD_k = S_k F_k kept from their last use and set anew in the columns that changed."""
 
     def __init__(self, net: Network):
@@ -308,12 +308,20 @@ class IntegerMaps:
             z = self.z[l]
             if z is None or any(fresh[k] for k in sources):
                 z = self._sum(l, pattern)
-            else:  # only activations of the sources changed, if any: one rank-one term per neuron
-                for k, columns in zip(sources, self.columns[l - 1]):
-                    for j in changed[k - 1] if k else ():
-                        q, p = self.layers[k - 1].factors  # f'_j - f_j = q - p (turned on) or p - q (off)
-                        row = fmpz_mat(1, z.ncols(), self.rows[k - 1][j]) * (q - p if pattern[k - 1][j] == "1" else p - q)
-                        z = z + columns[j] * row
+            else:  # only activations of the sources changed, if any: Zn_l + sum_k S_k (F'_k - F_k) Zn_k
+                for (k, S), columns in zip(self.layers[l - 1].sources, self.columns[l - 1]):
+                    q, p = self.layers[k - 1].factors  # f'_j - f_j = q - p (turned on) or p - q (off)
+                    terms = [(j, self.rows[k - 1][j], q - p if pattern[k - 1][j] == "1" else p - q)
+                             for j in (changed[k - 1] if k else ())]
+                    if len(terms) <= 4:  # one rank-one term per neuron
+                        for j, row, f in terms:
+                            z = z + columns[j] * (fmpz_mat(1, z.ncols(), row) * f)
+                    else:  # all of them in one product (as fast as about four rank-one terms)
+                        D = fmpz_mat(S.ncols(), z.ncols())
+                        for j, row, f in terms:
+                            for t, v in enumerate(row):
+                                D[j, t] = v * f
+                        z = z + S * D
             fresh[l] = z is not self.z[l]
             if fresh[l]:
                 e, d1 = z.entries(), z.ncols()
