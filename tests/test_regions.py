@@ -202,6 +202,40 @@ def test_hyperplane_groups_are_exactly_the_positive_multiples(family):
     assert groups == sorted(groups, key=lambda g: g[0]) and all(g == sorted(g) for g in groups)
 
 
+@settings(max_examples=scaled(150), deadline=None)
+@given(st.data())
+def test_the_float_filter_of_farkas_signs_decides_as_the_exact_products(data):
+    # with the rows' floats, most targets are settled by a proven float bound; every answer must be
+    # the exact one, also for zero multipliers (a target on a support's face), huge and tiny
+    # numbers, and supports whose inverse's floats cannot be trusted (exact products then)
+    from exactconvex.polyhedra import polyhedron
+    from exactconvex.polyhedra.rows import Rows
+
+    d = data.draw(st.integers(1, 4))
+    # thirds and sevenths: the inverse's floats are rounded, so an exact zero multiplier comes out
+    # of the float product as a tiny number of either sign (the plain float sign is often wrong)
+    q = st.builds(lambda p, r, e: fmpq(p, r) * fmpq(2) ** e, st.integers(-9, 9), st.sampled_from([1, 3, 7, 11]),
+                  st.sampled_from([0, 0, 0, 0, 0, 40, -40, 600, -600, 1100, -1100]))
+    support_rows = [[data.draw(q) for _ in range(d + 1)] for _ in range(d)]
+    flat = [v for r in support_rows for v in r]
+    for _ in range(data.draw(st.integers(1, 6))):
+        lam = [data.draw(st.one_of(st.just(fmpq(0)), q)) for _ in range(d)]  # zeros, either sign
+        mu = data.draw(st.one_of(st.just(fmpq(0)), q))
+        flat += [sum((l * r[t] for l, r in zip(lam, support_rows)), fmpq(0)) + (mu if t == d else 0)
+                 for t in range(d + 1)]
+    rows = Rows(d, flat)
+    targets = list(range(d, len(rows)))
+    basis = [(tuple(r[:d]), r[d]) for r in support_rows]
+    exact = polyhedron.farkas_holds_for_rows(flat, d, targets, basis, list(range(d)), True)
+    if rows.trusted:
+        threshold, polyhedron.FILTER_FROM = polyhedron.FILTER_FROM, 1  # the filter even for one target
+        try:
+            filtered = polyhedron.farkas_holds_for_rows(flat, d, targets, basis, list(range(d)), True, rows.floats)
+        finally:
+            polyhedron.FILTER_FROM = threshold
+        assert filtered == exact
+
+
 def _positive_multiple(g, h):
     i = next(i for i, v in enumerate(h) if v != 0)
     t = g[i] / h[i]

@@ -315,7 +315,8 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
             if all(f in witness for f in support):
                 support = sorted(support)
                 holds = farkas_holds_for_rows(rows.flat, rows.d, [groups[i][0] for i in members],
-                                              [reps[f] for f in support], list(range(len(support))), True)
+                                              [reps[f] for f in support], list(range(len(support))), True,
+                                              rows.floats if rows.trusted else None)
                 solved = [i for i, ok in zip(members, holds) if ok]
                 for i in solved:
                     redundant[i] = None  # implied: its multipliers are re-solved from the support on demand

@@ -396,15 +396,64 @@ def farkas_holds_many(targets: Sequence[Affine], basis: Sequence[Affine], suppor
 
 
 def farkas_holds_for_rows(flat: Sequence[fmpq], d: int, rows: list[int], basis: Sequence[Affine],
-                          support: list[int], with_mu: bool) -> list[bool]:
+                          support: list[int], with_mu: bool, floats=None) -> list[bool]:
     """``farkas_holds_many`` for targets given as row indices into ``flat``, the constraints [a | c]
-    one after the other (``Rows.flat``): the right-hand sides are read off it, no tuple per row."""
+    one after the other (``Rows.flat``): the right-hand sides are read off it, no tuple per row.
+
+    ``floats``: the rows' floats when they are trusted (``Rows.trusted``), for a proven filter
+    (``_farkas_signs_by_floats``) that settles most targets without exact products."""
     if not rows:
         return []
+    if floats is not None and with_mu and len(support) == d and len(rows) >= FILTER_FROM:
+        settled = _farkas_signs_by_floats(floats, d, rows, basis, support)
+        if settled is not None:
+            doubtful = [t for t, ok in zip(rows, settled) if ok is None]
+            exact = iter(farkas_holds_for_rows(flat, d, doubtful, basis, support, with_mu))
+            return [next(exact) if ok is None else ok for ok in settled]
     width = d + 1
     entries = [flat[i * width + r] for r in range(width) for i in rows]
     solved = _solve_on_support(None, basis, support, with_mu, need_values=False, columns=(entries, d, len(rows)))
     return [False] * len(rows) if solved is None else solved[1]
+
+
+FILTER_FROM = 16  # targets: below this, the filter's fixed cost (an inverse, its floats) exceeds the exact product's
+
+
+def _farkas_signs_by_floats(floats, d: int, rows: list[int], basis: Sequence[Affine], support: list[int]):
+    """Per target row, whether its Farkas multipliers on the support (with mu, a square system)
+    are all >= 0: True or False where floats prove it, None where they cannot; None for all when
+    the system is singular or its inverse's floats are not trusted.
+
+    X = M^-1 R, with M^-1 exact and then rounded (relative error <= u = 2^-53 per entry, all
+    normal), and R's floats correctly rounded (``floats``, trusted).  Each entry of the float
+    product is a sum of d + 1 products of such floats, so it lies within (d + 4) u S of the exact
+    entry (S = sum of |M^-1_ij R_jt| in floats, which is within a factor (1 + (d + 3) u) of the
+    exact sum), plus (d + 1) 2^-1070 for products that underflow.  An entry beyond twice that
+    bound has the sign of its float; a target with such a negative entry fails, a target whose
+    entries all lie beyond it on the positive side holds, the others are left to exact products.
+    """
+    import numpy as np
+
+    from .rows import _trusted_floats, floats_of
+
+    cols = [list(basis[i][0]) + [basis[i][1]] for i in support] + [[fmpq(0)] * d + [fmpq(1)]]
+    M = fmpq_mat(d + 1, d + 1, [cols[j][r] for r in range(d + 1) for j in range(d + 1)])
+    try:
+        inverse = M.inv()
+    except ZeroDivisionError:
+        return None
+    entries = inverse.entries()
+    Mf = floats_of(entries)
+    if not _trusted_floats(Mf, entries):
+        return None
+    Mf = Mf.reshape(d + 1, d + 1)
+    Z = floats[rows].T
+    with np.errstate(all="ignore"):
+        X = Mf @ Z
+        bound = 2 * (d + 5) * 2.0**-53 * (np.abs(Mf) @ np.abs(Z)) + (d + 1) * 2.0**-1070
+        negative = (X < -bound).any(axis=0)
+        positive = (X > bound).all(axis=0)
+    return [False if n else (True if p else None) for n, p in zip(negative.tolist(), positive.tolist())]
 
 
 def _solve_on_support(targets, basis, support, with_mu, need_values=True, columns=None):
