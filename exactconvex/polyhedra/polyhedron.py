@@ -16,6 +16,7 @@ exact rational simplex decides when a check fails.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from operator import mul
 from typing import Sequence
@@ -434,19 +435,17 @@ def _farkas_signs_by_floats(floats, d: int, rows: list[int], basis: Sequence[Aff
     """
     import numpy as np
 
-    from .rows import _trusted_floats, floats_of
-
-    cols = [list(basis[i][0]) + [basis[i][1]] for i in support] + [[fmpq(0)] * d + [fmpq(1)]]
-    M = fmpq_mat(d + 1, d + 1, [cols[j][r] for r in range(d + 1) for j in range(d + 1)])
+    # M^T row by row: the support's rows [a | c], then mu's column [0 ... 0 1]
+    transposed = [v for i in support for v in (*basis[i][0], basis[i][1])] + [fmpq(0)] * d + [fmpq(1)]
     try:
-        inverse = M.inv()
-    except ZeroDivisionError:
+        entries = fmpq_mat(d + 1, d + 1, transposed).inv().entries()  # of (M^T)^-1 = (M^-1)^T
+        Mf = [float(v) for v in entries]
+    except (ZeroDivisionError, OverflowError):
         return None
-    entries = inverse.entries()
-    Mf = floats_of(entries)
-    if not _trusted_floats(Mf, entries):
-        return None
-    Mf = Mf.reshape(d + 1, d + 1)
+    for f, v in zip(Mf, entries):  # all normal, zero only where exact (as ``Rows.trusted``)
+        if not (1e-290 < abs(f) < math.inf or (f == 0 and v == 0)):
+            return None
+    Mf = np.array(Mf).reshape(d + 1, d + 1).T
     Z = floats[rows].T
     with np.errstate(all="ignore"):
         X = Mf @ Z
