@@ -40,14 +40,14 @@ def supports_of_redundant(polar: "Polar | None", indices) -> list[tuple[list[int
     away = off < 0
     if not away.any():
         return []
-    idx = np.asarray(list(indices))
+    idx = list(indices)
     with np.errstate(all="ignore"):
-        scores = (polar.points[idx + 1] @ E[away, :-1].T) / (-off[away])
+        scores = (polar.points[np.add(idx, 1)] @ E[away, :-1].T) / (-off[away])
     by_facet: dict[int, list[int]] = {}
-    for t, b in zip(idx.tolist(), np.argmax(scores, axis=1).tolist()):
+    for t, b in zip(idx, np.argmax(scores, axis=1).tolist()):
         by_facet.setdefault(b, []).append(t)
-    simplices = polar.simplices[away]
-    return [([int(v) - 1 for v in simplices[b] if v > 0], members) for b, members in by_facet.items()]
+    simplices = polar.simplices[away][list(by_facet)].tolist()
+    return [([v - 1 for v in vertices if v > 0], members) for vertices, members in zip(simplices, by_facet.values())]
 
 
 def span_basis(rows: np.ndarray, tol: float = 1e-10) -> np.ndarray:
