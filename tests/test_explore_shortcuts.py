@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactconvex.graph.explore import Region, constraint_rows, rows_after_flip
+from exactconvex.graph.explore import constraint_rows, rows_after_flip
 from strategies import networks, patterns, scaled
 
 
@@ -49,9 +49,8 @@ def test_a_flipped_neighbours_rows_reuse_the_layers_up_to_the_flip(data):
     neuron = data.draw(st.sampled_from(neurons))
     if data.draw(st.booleans()):
         _ = rows.floats  # computed floats are carried over; otherwise they come on demand
-    region = Region(0, pattern, None, local, neurons, rows, has_zero=False)
     flipped = net.flip_local(local, neuron)
-    got_neurons, got, got_zero = rows_after_flip(net, region, neuron, flipped)
+    got_neurons, got, got_zero = rows_after_flip(net, neurons, rows, neuron, flipped)
     plain_neurons, plain, _, plain_zero = constraint_rows(net, flipped)
     assert (got_neurons, got.flat, got_zero) == (plain_neurons, plain.flat, plain_zero)
     assert np.array_equal(got.floats, plain.floats) and got.trusted == plain.trusted

@@ -184,23 +184,25 @@ def _rows_from_layer(net: Network, local: LocalAffine, first: int, neurons: list
     return neurons, Rows(d, flat), feasible, zero
 
 
-def rows_after_flip(net: Network, region: Region, neuron: int, local: LocalAffine) -> tuple[list[int], Rows, bool]:
+def rows_after_flip(net: Network, neurons: list[int], rows: Rows, neuron: int, local: LocalAffine
+                    ) -> tuple[list[int], Rows, bool]:
     """``constraint_rows`` of the neighbour across the facet of ``neuron`` (``local``: its maps,
-    ``flip_local`` of the region's), for a region with no constant-zero neuron: the rows of the
+    ``flip_local`` of the region's), for a region (its ``neurons`` and ``rows`` as
+    ``constraint_rows`` gives them) with no constant-zero neuron: the rows of the
     neuron's layer and those before it do not depend on the neuron's state, so they are the
     region's, with the neuron's own row negated (floats too, when computed); only the later
     layers' rows are new (a first-layer flip at d2 256x256 reuses half the rows, all their floats).
     Returns the neurons, the rows and whether some neuron is constant zero in the neighbour.
     """
     layer = net.hidden_neurons[neuron][0]
-    rows, w = region.rows, region.rows.d + 1
-    own = region.neurons.index(neuron)
+    w = rows.d + 1
+    own = neurons.index(neuron)
     if layer == net.depth - 1:  # the last hidden layer feeds no constraint: the same rows, one negated
-        return region.neurons, rows.with_row_negated(own), False
-    kept = bisect.bisect_left(region.neurons, net.neuron_index(layer + 1, 0))
+        return neurons, rows.with_row_negated(own), False
+    kept = bisect.bisect_left(neurons, net.neuron_index(layer + 1, 0))
     flat = rows.flat[:kept * w]
     flat[own * w:(own + 1) * w] = [-v for v in flat[own * w:(own + 1) * w]]
-    neurons, out, _, zero = _rows_from_layer(net, local, layer + 1, region.neurons[:kept], flat)
+    neurons, out, _, zero = _rows_from_layer(net, local, layer + 1, neurons[:kept], flat)
     if rows._floats is not None:  # negating a float is exact: only the new rows need conversion
         head = rows._floats[:kept].copy()
         head[own] = -head[own]
@@ -566,7 +568,7 @@ def _facets_and_neighbours(net: Network, basis, region: Region, known) -> list:
         elif pattern not in known:
             if local is None:  # a flip (so no neuron is constant zero here)
                 local = net.flip_local(region.local, neuron)
-                neurons, rows, zero = rows_after_flip(net, region, neuron, local)
+                neurons, rows, zero = rows_after_flip(net, region.neurons, region.rows, neuron, local)
             else:
                 neurons, rows, _, zero = constraint_rows(net, local)
             point = _point_across(rows, p, outward)

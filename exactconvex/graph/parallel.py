@@ -42,7 +42,7 @@ from flint import fmpq
 
 from ..network import Network
 from .explore import (Arrangement, Facet, LazyRegion, Region, _facets_and_neighbours, _first_region,
-                      _Graph, _point_across, constraint_rows, old_objects_frozen)
+                      _Graph, _point_across, constraint_rows, old_objects_frozen, rows_after_flip)
 
 __all__ = ["explore_parallel"]
 
@@ -65,7 +65,7 @@ def _process(net: Network, basis, task, held: dict) -> tuple:
     """One region (``task``, see ``_worker``): (facet patterns as bytes, data for ``_merge``).
 
     ``held`` maps the ids of the regions this worker processed to (local maps, facets as
-    (neuron, point, outward, pattern, along)); the region's own entry is added."""
+    (neuron, point, outward, pattern, along), (neurons, rows)); the region's own entry is added."""
     kind, rid = task[0], task[1]
     if kind == "point":  # found by the coordinator, which computed its interior point
         pattern, x = tuple(task[2]), _point_in(task[3])
@@ -73,7 +73,7 @@ def _process(net: Network, basis, task, held: dict) -> tuple:
         neurons, rows, _, zero = constraint_rows(net, local)
     else:
         if kind == "child":  # across facet k of a parent processed here
-            parent_local, parent_facets = held[task[2]]
+            parent_local, parent_facets, parent_rows = held[task[2]]
             neuron, p, outward, pattern, along = parent_facets[task[3]]
             local = None if along else net.flip_local(parent_local, neuron)
         else:  # "stolen": the parent was processed by another worker; its maps from the pattern
@@ -82,14 +82,17 @@ def _process(net: Network, basis, task, held: dict) -> tuple:
             local = None if along else net.local_affine(pattern)
         if along:  # the serial run's construction (``_facets_and_neighbours``)
             local = net.pattern_along(p, outward)[1]
-        neurons, rows, _, zero = constraint_rows(net, local)
+        if kind == "child" and not along:  # as the serial run: the parent's rows up to the flip's layer
+            neurons, rows, zero = rows_after_flip(net, *parent_rows, neuron, local)
+        else:
+            neurons, rows, _, zero = constraint_rows(net, local)
         x = _point_across(rows, p, outward)
         if x is None:
             l, j = net.hidden_neurons[neuron]
             raise AssertionError(f"no interior point across the facet of neuron {j} of layer {l} of region {task[2]}")
     region = Region(rid, pattern, x, local, neurons, rows, has_zero=zero)
     found = _facets_and_neighbours(net, basis, region, None)
-    held[rid] = (local, found)
+    held[rid] = (local, found, (region.neurons, region.rows))
     facets = [(neuron, _point_out(p), _point_out(outward), along) for neuron, p, outward, _, along in found]
     redundant = [(n, support, [(int(v.p), int(v.q)) for v in lam], (int(mu.p), int(mu.q)))
                  for n, support, lam, mu in region.redundant]
