@@ -310,9 +310,11 @@ class IntegerMaps:
                 z = self._sum(l, pattern)
             else:  # only activations of the sources changed, if any: Zn_l + sum_k S_k (F'_k - F_k) Zn_k
                 for (k, S), columns in zip(self.layers[l - 1].sources, self.columns[l - 1]):
+                    if not k or not changed[k - 1]:  # (the input, or a layer whose activations are the same)
+                        continue
                     q, p = self.layers[k - 1].factors  # f'_j - f_j = q - p (turned on) or p - q (off)
                     terms = [(j, self.rows[k - 1][j], q - p if pattern[k - 1][j] == "1" else p - q)
-                             for j in (changed[k - 1] if k else ())]
+                             for j in changed[k - 1]]
                     if len(terms) <= 4:  # one rank-one term per neuron
                         for j, row, f in terms:
                             z = z + columns[j] * (fmpz_mat(1, z.ncols(), row) * f)
