@@ -343,6 +343,9 @@ def explore_parallel(net: Network, jobs: int, *, max_regions=None, timeout=None,
                     inflight[w] -= 1
                     for i, result in zip(chunks.pop(c), answer):
                         results[i] = (result, w)
+                for w in range(jobs):  # a worker with nothing left gets work before the merge, not after it
+                    if not inflight[w]:
+                        feed(w)
                 while graph.done in results:  # merge in id order, as far as the results allow
                     graph.check_time()
                     result, w = results.pop(graph.done)
