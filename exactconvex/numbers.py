@@ -42,7 +42,7 @@ from typing import Any
 from flint import fmpq, fmpz
 
 __all__ = ["Q", "NumberError", "to_q", "q_str", "q_json", "decimal_to_q", "q_from_float",
-           "to_fraction", "shorten", "readable", "readable_point", "approximate", "ZERO", "ONE"]
+           "to_fraction", "shorten", "readable", "readable_point", "approximate", "exponent10", "ZERO", "ONE"]
 
 Q = fmpq
 ZERO = fmpq(0)
@@ -201,7 +201,7 @@ READABLE = 20  # an exact text up to this many characters may be shown as it is
 _PLAIN = 7  # fractions up to this many characters ("3/4", "-22/7", "355/113") need no approximation
 
 
-def _exponent10(p: int, q: int) -> int:
+def exponent10(p: int, q: int) -> int:
     """floor(log10(p / q)) for integers p, q > 0, exactly (a bit-length estimate, then corrected)."""
     e = int((p.bit_length() - q.bit_length()) * 0.30102999566398120)
     while True:  # each correction step moves e by one; the estimate is off by at most a few
@@ -232,7 +232,7 @@ def approximate(x, digits: int = 3) -> str:
     if p == 0:
         return "0"
     sign, p = ("-", -p) if p < 0 else ("", p)
-    e = _exponent10(p, q)
+    e = exponent10(p, q)
     shift = digits - 1 - e  # mantissa m = p / q * 10^shift, an integer of `digits` digits after rounding
     num, den = (p * 10**shift, q) if shift >= 0 else (p, q * 10**-shift)
     m, r = divmod(num, den)
@@ -290,7 +290,7 @@ def readable(x, limit: int = READABLE) -> str:
 
 def _digits(n: int) -> int:
     """The number of decimal digits of an integer n >= 1, without writing it out."""
-    return len(str(n)) if n.bit_length() < 4_000 else _exponent10(n, 1) + 1  # str() stops at 4300 digits
+    return len(str(n)) if n.bit_length() < 4_000 else exponent10(n, 1) + 1  # str() stops at 4300 digits
 
 
 def readable_point(p) -> str:

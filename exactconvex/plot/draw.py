@@ -24,8 +24,8 @@ from typing import Callable, Sequence
 from flint import fmpq
 
 from ..network.formats import write_atomically
-from ..numbers import q_str, to_q
-from .geometry import RegionDrawing, _decimal_exponent, _power_of_ten, region_drawing, to_float
+from ..numbers import approximate, q_str, to_q
+from .geometry import RegionDrawing, region_drawing, to_float
 
 __all__ = ["plot_regions", "plot_drawing", "save_figure", "MatplotlibMissing", "FORMATS"]
 
@@ -78,19 +78,10 @@ def __getattr__(name: str):
 
 
 def _short(v: fmpq) -> str:
-    """Exact when short, else a decimal approximation."""
+    """Exact when short, else a decimal approximation (4 digits, computed from the exact value)."""
     v = to_q(v)
     text = q_str(v)
-    if len(text) <= 9:
-        return text
-    try:
-        f = to_float(v)
-        if f != 0 and abs(f) > 1e-300:
-            return f"{f:.4g}"
-    except OverflowError:
-        pass
-    k = _decimal_exponent(abs(v))  # beyond the float range: mantissa and exponent, computed exactly
-    return f"{to_float(v / _power_of_ten(k)):.4g}e{k}"
+    return text if len(text) <= 9 else approximate(v, 4)
 
 
 def _point_text(p: Sequence) -> str:

@@ -28,7 +28,7 @@ from typing import Callable, Sequence
 
 from flint import fmpq
 
-from ..numbers import to_q
+from ..numbers import exponent10, to_q
 
 __all__ = ["RegionCell", "FacetPiece", "RegionDrawing", "region_drawing", "region_polygons", "default_window",
            "focus_window", "parse_window", "polygon_area", "polygon_centroid", "to_float"]
@@ -296,16 +296,6 @@ def _complex_vertices(halfplanes_of: list) -> list:
     return sorted(found)
 
 
-def _decimal_exponent(x: fmpq) -> int:
-    """floor(log10(x)) for x > 0, exactly (no floats: x may be far beyond their range)."""
-    k = int((int(x.p).bit_length() - int(x.q).bit_length()) * 0.30103)
-    while fmpq(10) ** k > x if k >= 0 else fmpq(1, 10 ** -k) > x:
-        k -= 1
-    while (fmpq(10) ** (k + 1) if k + 1 >= 0 else fmpq(1, 10 ** -(k + 1))) <= x:
-        k += 1
-    return k
-
-
 def _power_of_ten(k: int) -> fmpq:
     return fmpq(10 ** k) if k >= 0 else fmpq(1, 10 ** -k)
 
@@ -326,7 +316,7 @@ def default_window(points: Sequence[Point], d: int) -> tuple:
         biggest = max(max(abs(l), abs(h)) for l, h in zip(lo, hi))
         size = biggest / 2 if biggest != 0 else fmpq(2)
     margin = size / 10
-    step = _power_of_ten(_decimal_exponent(size) - 1)
+    step = _power_of_ten(exponent10(int(size.p), int(size.q)) - 1)
     window = []
     for l, h in zip(lo, hi):
         half = max((h - l) / 2, size / 4) + margin  # no axis thinner than half the other
