@@ -24,8 +24,8 @@ off neuron outputs 0.  A neuron that is constant on a region is settled by its s
 
 from __future__ import annotations
 
-import contextlib
 import bisect
+import contextlib
 import gc
 import math
 import random
@@ -151,14 +151,13 @@ def constraint_rows(net: Network, local: LocalAffine) -> tuple[list[int], Rows, 
     """The non-constant constraints g = +-z_nu >= 0 where ``local``'s pattern holds, as
     (their neurons, their rows), whether the constant ones all hold (False: the pattern's
     polyhedron is empty), and whether some neuron is constant zero there."""
-    return _rows_from_layer(net, local, 1, [], [])
+    return _rows_from_layer(net, local, 1)
 
 
-def _rows_from_layer(net: Network, local: LocalAffine, first: int, neurons: list, flat: list
-                     ) -> tuple[list[int], Rows, bool, bool]:
-    """``constraint_rows`` with the rows of the layers before ``first`` given (``neurons``, ``flat``:
-    extended in place), none of them constant."""
+def _rows_from_layer(net: Network, local: LocalAffine, first: int) -> tuple[list[int], Rows, bool, bool]:
+    """``constraint_rows`` of the layers from ``first`` on."""
     d = net.input_dim
+    neurons, flat = [], []
     feasible, zero = True, False
     idx = net.neuron_index(first, 0)
     pattern = local.pattern
@@ -195,19 +194,12 @@ def rows_after_flip(net: Network, neurons: list[int], rows: Rows, neuron: int, l
     Returns the neurons, the rows and whether some neuron is constant zero in the neighbour.
     """
     layer = net.hidden_neurons[neuron][0]
-    w = rows.d + 1
     own = neurons.index(neuron)
     if layer == net.depth - 1:  # the last hidden layer feeds no constraint: the same rows, one negated
         return neurons, rows.with_row_negated(own), False
     kept = bisect.bisect_left(neurons, net.neuron_index(layer + 1, 0))
-    flat = rows.flat[:kept * w]
-    flat[own * w:(own + 1) * w] = [-v for v in flat[own * w:(own + 1) * w]]
-    neurons, out, _, zero = _rows_from_layer(net, local, layer + 1, neurons[:kept], flat)
-    if rows._floats is not None:  # negating a float is exact: only the new rows need conversion
-        head = rows._floats[:kept].copy()
-        head[own] = -head[own]
-        out._floats = np.vstack([head, floats_of(out.flat[kept * w:]).reshape(-1, w)])
-    return neurons, out, zero
+    later, tail, _, zero = _rows_from_layer(net, local, layer + 1)
+    return neurons[:kept] + later, rows.with_row_negated(own, keep=kept).followed_by(tail.flat), zero
 
 
 def constraints_of(net: Network, local: LocalAffine) -> tuple[list, bool, bool]:

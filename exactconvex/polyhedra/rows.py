@@ -79,17 +79,27 @@ class Rows:
             self._trusted = _trusted_floats(self.floats, self.flat)
         return self._trusted
 
-    def with_row_negated(self, i: int) -> "Rows":
+    def with_row_negated(self, i: int, keep: int | None = None) -> "Rows":
         """The same constraints with row i negated (its floats too, if computed: negating a float
-        is exact)."""
-        k = i * (self.d + 1)
-        flat = self.flat[:]
-        flat[k:k + self.d + 1] = [-v for v in flat[k:k + self.d + 1]]
+        is exact); with ``keep``, only the first ``keep`` rows."""
+        w = self.d + 1
+        end = len(self) if keep is None else keep
+        flat = self.flat[:end * w]
+        flat[i * w:(i + 1) * w] = [-v for v in flat[i * w:(i + 1) * w]]
         out = Rows(self.d, flat)
         if self._floats is not None:
-            out._floats = self._floats.copy()
+            out._floats = self._floats[:end].copy()
             out._floats[i] = -out._floats[i]
-            out._trusted = self._trusted
+            if keep is None or self._trusted:  # a part of trusted floats is trusted
+                out._trusted = self._trusted
+        return out
+
+    def followed_by(self, flat: list) -> "Rows":
+        """These constraints, then those of ``flat`` ([a | c] one after the other); floats carried
+        over when computed, only the new rows' converted."""
+        out = Rows(self.d, self.flat + flat)
+        if self._floats is not None:
+            out._floats = np.vstack([self._floats, floats_of(flat).reshape(-1, self.d + 1)])
         return out
 
     def release(self) -> None:
