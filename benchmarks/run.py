@@ -283,8 +283,9 @@ if mode == "build":
     from exactconvex.decide import check
     net = icnn_version(random_network(np.random.default_rng({seed}), {d}, {hidden}))
     v = check(net, method="regions", certificate=True, jobs={jobs})
+    from exactconvex.certificates import certificate_text
     with open(path, "w") as fh:
-        json.dump(v.certificate, fh)
+        fh.write(certificate_text(v.certificate))  # as the CLI writes it
     out = {{"regions": v.regions, "facets": v.facets}}
 else:
     from exactconvex.checker import verify

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from exactconvex import network_from_dict
+from exactconvex.certificates import certificate_text
 from exactconvex.decide import check
 from exactconvex.icnn import (deep_family, icnn_kink_bound, kinks_on_line, not_representable_certificate,
                               search_counterexample, to_icnn)
@@ -61,11 +62,9 @@ def write(name: str, cert: dict) -> int:
     result = verify_certificate(cert)
     if not result.valid:
         raise SystemExit(f"{name}: the certificate does not verify: {result.reason}")
-    text = json.dumps(cert, indent=1)
-    if len(text) > 50_000:
-        text = json.dumps(cert, separators=(",", ":"))
-    (OUT / name).write_text(text + "\n", encoding="utf-8")
-    return len(text) + 1
+    text = certificate_text(cert)
+    (OUT / name).write_text(text, encoding="utf-8")
+    return len(text)
 
 
 def main() -> int:

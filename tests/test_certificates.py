@@ -231,7 +231,30 @@ def test_cli_check_cert_then_verify(tmp_path):
                         str(tmp_path / "n.json")], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     data = json.loads(out.read_text())
+    # the package's layout: each region of the region graph on one line of its own
+    regions = data["region_graph"]["regions"]
+    lines = [line for line in out.read_text().splitlines() if line.startswith('   {"pattern"')]
+    assert [json.loads(line.rstrip(",")) for line in lines] == regions and len(regions) > 1
     data["network"]["layers"][-1]["weight"][0][1] = -2
     out.write_text(json.dumps(data))
     r = subprocess.run([sys.executable, "-m", "exactconvex", "verify", str(out)], capture_output=True, text=True)
     assert r.returncode == 1 and "Traceback" not in r.stderr
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=4),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES, st.integers(0, 5))
+def test_certificate_text_reads_back_as_the_document_and_indents_only_the_outer_levels(doc, depth):
+    from exactconvex.certificates import certificate_text
+
+    text = certificate_text(doc, depth)
+    assert text.endswith("\n") and json.loads(text) == doc
+    # no line is indented deeper than ``depth`` levels: deeper values stay on their parent's line
+    assert all(len(line) - len(line.lstrip(" ")) <= depth for line in text.splitlines())
+    if depth == 0:
+        assert text == json.dumps(doc, separators=(",", ":")) + "\n"

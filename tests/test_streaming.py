@@ -18,6 +18,7 @@ from exactconvex.checker import CertificateError, verify
 from exactconvex.checker import reader as checker_reader
 from exactconvex.checker.reader import read_json_file, read_network
 from exactconvex.checker.region_graph import StreamedRegions
+from exactconvex.certificates import certificate_text
 from exactconvex.decide import check
 from exactconvex.network import network_to_dict
 from exactconvex.sweep.generate import icnn_structured, torch_network
@@ -39,7 +40,7 @@ def certificate(d=2, hidden=(8, 8), seed=0):
 def both(cert, tmp_path, text=None):
     """verify of the file (streamed) and of the parsed document; (result or error text) each."""
     path = tmp_path / "cert.json"
-    path.write_text(text if text is not None else json.dumps(cert, indent=1))
+    path.write_text(text if text is not None else certificate_text(cert))
     out = []
     for source in (str(path), None):
         try:
@@ -69,6 +70,8 @@ def test_streamed_and_in_memory_verdicts_agree(tmp_path, stream_everything):
     cert = certificate()
     streamed, memory = both(cert, tmp_path)
     assert streamed == memory and streamed[0] is True
+    for layout in (json.dumps(cert, indent=1), json.dumps(cert, separators=(",", ":"))):  # any layout reads the same
+        assert both(cert, tmp_path, layout) == [streamed, memory]
     # invalid: a wrong point, a wrong neighbour, a negative bend, a missing redundancy
     mutations = []
     c = copy.deepcopy(cert)

@@ -10,11 +10,11 @@ on ``writer``: ``box`` ("convex_on_box", "not_convex" with a box), ``convexify``
 
 from .box import certificate_of_box_verdict, convex_on_box_certificate, not_convex_on_box_certificate
 
-from .writer import (FORMAT, VERSION, certificate_of_verdict, convex_certificate, equivalence_certificate,
+from .writer import (FORMAT, VERSION, certificate_of_verdict, certificate_text, convex_certificate, equivalence_certificate,
                      not_convex_certificate, not_icnn_representable_certificate, point_json, region_graph_json,
                      witness_json)
 
-__all__ = ["FORMAT", "VERSION", "witness_json", "point_json", "region_graph_json", "not_convex_certificate",
+__all__ = ["FORMAT", "VERSION", "certificate_text", "witness_json", "point_json", "region_graph_json", "not_convex_certificate",
            "convex_certificate", "certificate_of_verdict", "equivalence_certificate",
            "not_icnn_representable_certificate", "certificate_of_box_verdict", "convex_on_box_certificate",
            "not_convex_on_box_certificate"]

@@ -11,12 +11,13 @@ is [layer, index] with a 0-based index within its layer, outputs are 0-based.
 
 from __future__ import annotations
 
-from typing import Sequence
+import json
+from typing import Any, Sequence
 
 from ..network import Network, network_to_dict
 from ..numbers import q_str
 
-__all__ = ["FORMAT", "VERSION", "point_json", "witness_json", "region_graph_json", "not_convex_certificate",
+__all__ = ["FORMAT", "VERSION", "certificate_text", "point_json", "witness_json", "region_graph_json", "not_convex_certificate",
            "convex_certificate", "certificate_of_verdict", "equivalence_certificate",
            "not_icnn_representable_certificate"]
 
@@ -25,6 +26,51 @@ FORMAT, VERSION = "exactconvex.certificate", 1
 
 def _header(claim: str, net: Network) -> dict:
     return {"format": FORMAT, "version": VERSION, "claim": claim, "network": network_to_dict(net)}
+
+
+_ONE_LINE = json.JSONEncoder(separators=(",", ":"))  # no indent: the standard library's C encoder
+
+
+def certificate_text(cert: dict, depth: int = 3) -> str:
+    """A certificate's JSON text as the package writes it (ending with a newline): the objects and
+    arrays of the first ``depth`` levels one member per line, so that each region of the region
+    graph and each layer of the network is one compact line.
+
+    Any JSON layout reads the same; this one is chosen for speed and size.  ``json.dumps`` with
+    ``indent`` takes the standard library's pure-Python encoder and puts every number on a line
+    of its own: at d2 128x128 (8,257 regions) 13.6 s and 102 MB, against 1.8 s and 30 MB here.
+
+    >>> print(certificate_text({"claim": "convex", "proofs": [{"output": 0, "method": "icnn"}],
+    ...                         "region_graph": {"regions": [{"pattern": ["01"], "facets": []}]}}), end="")
+    {
+     "claim":"convex",
+     "proofs":[
+      {
+       "output":0,
+       "method":"icnn"
+      }
+     ],
+     "region_graph":{
+      "regions":[
+       {"pattern":["01"],"facets":[]}
+      ]
+     }
+    }
+    """
+    return _layout(cert, 0, depth) + "\n"
+
+
+def _layout(value: Any, level: int, depth: int) -> str:
+    nested = isinstance(value, dict) or isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)
+    if level >= depth or not nested or not value:  # a number, a string or a list of them: on one line
+        return _ONE_LINE.encode(value)
+    if isinstance(value, dict):
+        items = [_ONE_LINE.encode(str(key)) + ":" + _layout(v, level + 1, depth) for key, v in value.items()]
+    else:
+        items = [_layout(v, level + 1, depth) for v in value]
+    ends = "{}" if isinstance(value, dict) else "[]"
+    inner = "\n" + " " * (level + 1)
+    return ends[0] + inner + ("," + inner).join(items) + "\n" + " " * level + ends[1]
 
 
 def point_json(p) -> list[str]:

@@ -24,7 +24,6 @@ fast.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -514,17 +513,19 @@ def verify_certificate(cert: dict, network, path: str, progress=None) -> float:
     return time.perf_counter() - t0
 
 
-def write_certificate(cert: dict, path: str, args, network, option: str = "--cert", compact: bool = False,
+def write_certificate(cert: dict, path: str, args, network, option: str = "--cert",
                       verified_in: float | None = None, progress=None) -> dict:
-    """Verify ``cert`` against ``network`` (``verify_certificate``), then write it with ``write_text``.
+    """Verify ``cert`` against ``network`` (``verify_certificate``), then write it with ``write_text``
+    in the package's layout (``certificates.certificate_text``).
 
     ``verified_in`` (seconds) says it was verified against ``network`` already; ``progress`` (the
     command's ``Progress``) shows the checking.  Returns ``{"path", "bytes", "valid",
     "verify_seconds", "replaced"}``.
     """
+    from ..certificates import certificate_text
+
     seconds = verify_certificate(cert, network, path, progress) if verified_in is None else verified_in
-    text = json.dumps(cert, separators=(",", ":")) if compact else json.dumps(cert, indent=1)
-    report = write_text(path, text + "\n", args, option)
+    report = write_text(path, certificate_text(cert), args, option)
     return {"path": path, "bytes": report["bytes"], "valid": True, "verify_seconds": round(seconds, 6),
             "replaced": report["replaced"]}
 

@@ -117,6 +117,7 @@ def decide_row(net: Network, options: Options, name: str, fields: dict) -> tuple
     >>> row["network"], row["convex"], row["method"], row["icnn_structure"]
     ('abs', True, 'icnn', True)
     """
+    from ..certificates import certificate_text
     from ..decide import LimitReached, Undecided, check, witness_json
 
     icnn = net.is_icnn()
@@ -171,7 +172,7 @@ def decide_row(net: Network, options: Options, name: str, fields: dict) -> tuple
             row.update(convex=None, error=f"internal error: the certificate does not verify ({result.reason}); "
                                           "please report this network")
         else:
-            certificate = json.dumps(verdict.certificate, separators=(",", ":")) + "\n"
+            certificate = certificate_text(verdict.certificate)
             if options.certificate_dir is not None:
                 row["certificate"] = os.path.join(options.certificate_dir, file_name(name))
     return row, certificate
