@@ -258,3 +258,48 @@ def test_certificate_text_reads_back_as_the_document_and_indents_only_the_outer_
     assert all(len(line) - len(line.lstrip(" ")) <= depth for line in text.splitlines())
     if depth == 0:
         assert text == json.dumps(doc, separators=(",", ":")) + "\n"
+
+
+def _wide_certificate():
+    import numpy as np
+    from exactconvex.sweep.generate import icnn_structured, torch_network
+
+    net = icnn_structured(torch_network(np.random.default_rng(0), 2, [8, 8]))
+    cert = check(net, method="regions", certificate=True).certificate
+    groups = [g for R in cert["region_graph"]["regions"] for g in R.get("implied", [])]
+    assert any(isinstance(g["neurons"][0], str) for g in groups) and any(isinstance(g["neurons"][0], list) for g in groups)
+    return cert, groups
+
+
+def test_implied_neurons_as_marks_or_as_a_list_read_the_same():
+    cert, groups = _wide_certificate()
+    assert verify(cert).valid
+    for g in groups:  # every group written the other way round
+        if isinstance(g["neurons"][0], str):
+            g["neurons"] = [[l, j] for l, s in enumerate(g["neurons"], 1) for j, c in enumerate(s) if c == "1"]
+        else:
+            marks = [["0"] * 8, ["0"] * 8]
+            for l, j in g["neurons"]:
+                marks[l - 1][j] = "1"
+            g["neurons"] = ["".join(m) for m in marks]
+    r = verify(cert)
+    assert r.valid, r.reason
+
+
+@pytest.mark.parametrize("change, outcome", [
+    (lambda m: [m[0].replace("1", "2", 1), m[1]], "unreadable"),  # not a mark
+    (lambda m: [m[0], m[1] + "1"], "has no neuron 8 of layer 2"),  # beyond the layer's width
+    (lambda m: m + ["1"], "has no neuron 0 of layer 3"),  # beyond the hidden layers
+    (lambda m: [m[0].replace("1", "0", 1), m[1]], "neither a listed facet nor proved redundant"),  # one mark dropped
+    (lambda m: [m[0], [1, 0]], "unreadable"),  # marks and a neuron mixed
+])
+def test_broken_marks_are_caught(change, outcome):
+    cert, groups = _wide_certificate()
+    group = next(g for g in groups if isinstance(g["neurons"][0], str) and "1" in g["neurons"][0])
+    group["neurons"] = change(group["neurons"])
+    try:
+        r = verify(cert)
+    except CertificateError as exc:
+        assert outcome == "unreadable", exc
+        return
+    assert not r.valid and outcome in r.reason, r.reason

@@ -97,6 +97,20 @@ def region_graph_json(net: Network, arrangement, progress=None) -> dict:
 
     regs = arrangement.regions
     names = [list(n) for n in net.hidden_neurons]
+    hidden = len(names)
+    layers = [(net.neuron_index(l, 0), net.neuron_index(l, 0) + net.layers[l - 1].width) for l in range(1, net.depth)]
+
+    def neurons_json(ns: list) -> list:
+        """[layer, index] per neuron, or (when shorter: a wide region's big groups) one string per
+        hidden layer with "1" at each neuron listed (flat neuron indices are pattern positions)."""
+        if 8 * len(ns) <= hidden:
+            return [names[n][:] for n in ns]
+        marks = bytearray(b"0" * hidden)
+        for n in ns:
+            marks[n] = 49  # "1"
+        text = marks.decode()
+        return [text[a:b] for a, b in layers]
+
     out = []
     written: dict = {}  # (neighbour, region) -> (the outward normal seen from the neighbour, bends)
     for r in regs:
@@ -115,7 +129,7 @@ def region_graph_json(net: Network, arrangement, progress=None) -> dict:
                     written[(f.neighbor, r.id)] = (tuple(-v for v in f.outward), bends)
             l, j = net.hidden_neurons[f.neuron]
             facets.append({"neuron": [l, j], "point": point_json(f.point), "neighbor": f.neighbor, "bend": bends})
-        implied = [{"facets": support[:], "neurons": [names[n][:] for n in ns]} for support, ns in r.implied]
+        implied = [{"facets": support[:], "neurons": neurons_json(ns)} for support, ns in r.implied]
         redundant = []
         for n, support, mult, const in r.redundant:
             l, j = net.hidden_neurons[n]

@@ -149,6 +149,10 @@ def _implied_group(doc: Any, where: str) -> ImpliedGroup:
     doc = typed(doc, dict, where)
     facets = typed(field(doc, "facets", where), list, f"{where}.facets")
     neurons = typed(field(doc, "neurons", where), list, f"{where}.neurons")
+    if neurons and set(map(type, neurons)) == {str}:  # marks: string l - 1 has "1" at each neuron of layer l
+        if not all(set(marks) <= {"0", "1"} for marks in neurons):
+            raise CertificateError(f"{where}.neurons: marks are strings of 0 and 1, one per hidden layer")
+        neurons = [[l, j] for l, marks in enumerate(neurons, 1) for j, c in enumerate(marks) if c == "1"]
     return ImpliedGroup(tuple(_index(f, f"{where}.facets[{i}]") for i, f in enumerate(facets)),
                         _neurons(neurons, f"{where}.neurons"))
 
