@@ -51,3 +51,17 @@ def test_rounding_float_offsets_at_once_equals_rounding_each(values):
     from exactconvex.polyhedra import q_from_float_nice, q_from_floats_nice
 
     assert q_from_floats_nice(np.array(values, float)) == [q_from_float_nice(v) for v in values]
+
+
+@settings(max_examples=scaled(60), deadline=None)
+@given(networks(d_range=(1, 3), depth_range=(2, 3), width_range=(1, 3), slopes=st.sampled_from([0, 0, "1/4"])))
+def test_explored_regions_hold_no_rows_and_rebuild_the_plain_ones_when_asked(net):
+    # the serial search drops each processed region's rows (memory); asked for afterwards, they
+    # are the plain computation's, for the region's own pattern
+    from exactconvex.graph.explore import explore
+
+    for r in explore(net).regions:
+        assert r.__dict__["_rows"] is None
+        neurons, rows, _, zero = constraint_rows(net, net.local_affine(r.pattern))
+        assert (r.neurons, r.rows.flat) == (neurons, rows.flat)
+        assert r.constraints == [(n,) + rows.row(i) for i, n in enumerate(neurons)]

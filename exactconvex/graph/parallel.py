@@ -294,7 +294,7 @@ class _State:
 
 def explore_parallel(net: Network, jobs: int, *, max_regions=None, timeout=None, progress=None) -> Arrangement:
     """``explore`` on ``jobs`` processes (module docstring): the serial run's arrangement."""
-    graph = _Graph(max_regions, timeout, progress)
+    graph = _Graph(net, max_regions, timeout, progress)
     basis = _first_region(net, graph)
     regions = graph.regions
     # the first regions, alone: complete regions, as in the serial run
