@@ -194,12 +194,14 @@ def test_verify_peak_memory_stays_flat_as_the_certificate_grows(tmp_path, stream
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
         assert result.valid
-    assert counts[1] > 6 * counts[0]
-    # the file grows 12x (more regions, more neurons per region); the peak grows far less
+    assert counts[1] > 6 * counts[0], counts
+    # 7.6x the regions (and 4x the neurons per region: one region's data grows about 4x); the peak
+    # grows about as one region's data does, far less than the regions or the file (9.4x; 12x before
+    # implied groups were written as marks), and stays below the file's size: nothing is held per region
     # (with the one-pass check and small recent items the 10x10 peak fell from 515 KB to 235 KB, the
-    # 40x40 one from 1.48 MB to 1.07 MB: the ratio rose from 2.9 to 4.5 while both peaks fell)
-    assert peaks[1] / peaks[0] < (sizes[1] / sizes[0]) / 2.5, (peaks, sizes, counts)
-    assert peaks[1] < 0.85 * sizes[1], (peaks, sizes)
+    # 40x40 one from 1.48 MB to 1.07 MB)
+    assert peaks[1] / peaks[0] < (counts[1] / counts[0]) / 1.5, (peaks, sizes, counts)
+    assert peaks[1] < sizes[1], (peaks, sizes, counts)
     # and reading the whole file first (as below STREAM_BYTES) costs many times more
     monkeypatch.setattr(checker_reader, "STREAM_BYTES", 1 << 40)
     tracemalloc.start()

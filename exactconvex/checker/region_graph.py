@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, compress, count, repeat
 from typing import Any, Callable, NamedTuple
 
 from flint import fmpq, fmpq_mat, fmpz, fmpz_mat
@@ -149,12 +149,13 @@ def _implied_group(doc: Any, where: str) -> ImpliedGroup:
     doc = typed(doc, dict, where)
     facets = typed(field(doc, "facets", where), list, f"{where}.facets")
     neurons = typed(field(doc, "neurons", where), list, f"{where}.neurons")
+    facets = tuple(_index(f, f"{where}.facets[{i}]") for i, f in enumerate(facets))
     if neurons and set(map(type, neurons)) == {str}:  # marks: string l - 1 has "1" at each neuron of layer l
         if not all(set(marks) <= {"0", "1"} for marks in neurons):
             raise CertificateError(f"{where}.neurons: marks are strings of 0 and 1, one per hidden layer")
-        neurons = [[l, j] for l, marks in enumerate(neurons, 1) for j, c in enumerate(marks) if c == "1"]
-    return ImpliedGroup(tuple(_index(f, f"{where}.facets[{i}]") for i, f in enumerate(facets)),
-                        _neurons(neurons, f"{where}.neurons"))
+        return ImpliedGroup(facets, tuple(chain.from_iterable(  # (l, j) for each j with marks[j] == "1"
+            zip(repeat(l), compress(count(), map("1".__eq__, marks))) for l, marks in enumerate(neurons, 1))))
+    return ImpliedGroup(facets, _neurons(neurons, f"{where}.neurons"))
 
 
 def _region(doc: Any, where: str) -> Region:
