@@ -242,16 +242,17 @@ def _warm_up():
     check(icnn_with_input_skips(np.random.default_rng(1), 3, [2, 2]), method="regions", certificate=True)
 
 
-def high_dimension_table(quick, seed, timeout=None):
+def high_dimension_table(quick, seed, timeout=None, only=None):
     from grid import icnn_with_input_skips
 
     rows = [("d6 8x8", 6, [8, 8], 500), ("d8 8x8", 8, [8, 8], 500), ("d10 4x4", 10, [4, 4], 1000)]
+    rows = [row for row in rows if not only or row[0] in only] or rows
     _warm_up()
     timeout = timeout or (20 if quick else 240)
     print(f"\nHigher dimensions: ICNN-structured with the input passed into every layer, PyTorch default init, one "
           f"network each, certified (region graph + certificate), serial, timeout {timeout} s ({load()}); reg/s "
           f"over wall time, and over this process's CPU time (what another load on the machine does not change); "
-          f"last column: reg/s over wall time with --jobs 2")
+          f"last column: reg/s over wall time with --jobs 2; a row whose run takes under 5 s: the median of 5 runs")
     head = (f"{'arch':<8} {'regions':>8} {'done':>5} {'seconds':>8} {'reg/s':>6} {'cpu r/s':>7} {'target':>6} {'met':>4} "
             f"{'median ms':>9} {'max ms':>7} {'max/med':>7} {'<=10x':>5} {'2 jobs':>6}")
     print(head)
@@ -259,6 +260,10 @@ def high_dimension_table(quick, seed, timeout=None):
     for name, d, hidden, target in rows:
         net = icnn_with_input_skips(np.random.default_rng(seed), d, hidden)
         count, dt, costs, complete, cpu = _per_region(net, timeout)
+        if dt < 5:  # a sub-second run swings by 30 % with the machine's state: the median of 5 runs
+            runs = sorted([(dt, (count, dt, costs, complete, cpu))] +
+                          [(r[1], r) for r in (_per_region(net, timeout) for _ in range(4))], key=lambda r: r[0])
+            count, dt, costs, complete, cpu = runs[2][1]
         med, top = float(np.median(costs)), float(np.max(costs))
         rate = count / dt
         count2, dt2, _, _, _ = _per_region(net, timeout, jobs=2)
@@ -382,7 +387,7 @@ def main(argv=None):
     ap.add_argument("--only", choices=["grid", "anchor", "dims", "jobs", "big"], action="append",
                     help="run only these tables (repeatable; default: all)")
     ap.add_argument("--dims-timeout", type=float, help="seconds per network of the higher-dimension table")
-    ap.add_argument("--arch", action="append", help="architectures of the jobs and big tables, such as 'd2 128x128'")
+    ap.add_argument("--arch", action="append", help="architectures of the dims, jobs and big tables, such as 'd2 128x128' or 'd10 4x4'")
     ap.add_argument("--big-jobs", type=int, nargs="+", default=[1, 2], help="job counts of the big table")
     args = ap.parse_args(argv)
     only = set(args.only or ["grid", "anchor", "dims", "jobs", "big"])
@@ -392,7 +397,7 @@ def main(argv=None):
         else:
             print("\n(no --anchor PATH: the side-by-side column against the float checker is skipped)")
     if "dims" in only:
-        high_dimension_table(args.quick, args.seed, args.dims_timeout)
+        high_dimension_table(args.quick, args.seed, args.dims_timeout, args.arch)
     if "jobs" in only:
         jobs_table(args.quick, args.seed, args.arch)
     if "big" in only:
