@@ -442,3 +442,20 @@ def test_public_names():
 
     assert callable(cx.convexify) and callable(cx.margin) and callable(cx.expressivity)
     assert exactconvex.verify is verify
+
+
+def test_arrangements_of_the_serial_and_the_parallel_search_give_the_same_certificate():
+    # the search's regions rebuild their rows and maps from NET when asked; the certificate of
+    # OUT must use OUT's maps whichever search made the regions (--jobs 2 ones are lazier still)
+    import numpy as np
+
+    from exactconvex.convexify import cone_of, convexify
+    from exactconvex.graph import explore
+    from exactconvex.sweep.generate import torch_network
+
+    net = torch_network(np.random.default_rng(4), 2, [6, 6])
+    serial, parallel = explore(net), explore(net, jobs=2)
+    assert len(serial.regions) > 16  # past the coordinator's serial start: the workers made regions
+    certs = [convexify(net, cone=cone_of(net, arrangement=a)).certificate() for a in (serial, parallel)]
+    assert certs[0] == certs[1]
+    assert verify(certs[0]).valid and "convexified" in certs[0]

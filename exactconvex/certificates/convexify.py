@@ -19,9 +19,15 @@ __all__ = ["nearest_convex_certificate"]
 
 
 def _arrangement_of(out, arrangement):
-    """The same regions and facets, with OUT's local maps (so the listed bends are OUT's)."""
+    """The same regions and facets, with OUT's local maps (so the listed bends are OUT's): plain
+    ``Region``s with what the certificate writes (the search's regions rebuild their rows from
+    NET's maps when asked, which OUT's regions must not)."""
+    from ..graph.explore import Region
+
     return replace(arrangement, network=out,
-                   regions=[replace(r, local=out.local_affine(r.pattern)) for r in arrangement.regions])
+                   regions=[Region(r.id, r.pattern, r.interior_point, out.local_affine(r.pattern), facets=r.facets,
+                                   redundant=r.redundant, implied=r.implied, has_zero=r.has_zero)
+                            for r in arrangement.regions])
 
 
 def nearest_convex_certificate(result) -> dict:
