@@ -72,6 +72,7 @@ def _fingerprint(arr):
 def eager_pool(monkeypatch):
     """The pool from the first level on, two regions per chunk (ordering and stealing exercised)."""
     monkeypatch.setattr(parallel, "SERIAL_LEVEL", 1)
+    monkeypatch.setattr(parallel, "SERIAL_SECONDS", 0)
     monkeypatch.setattr(parallel, "CHUNK", 2)
 
 
@@ -167,6 +168,7 @@ def test_workers_hold_a_window_of_maps(monkeypatch):
 
     monkeypatch.setattr(parallel, "_Pool", Pool)
     monkeypatch.setattr(parallel, "wait", lambda conns: [c for c in conns if c.answers])
+    monkeypatch.setattr(parallel, "SERIAL_SECONDS", 0)  # the pool as soon as 16 regions wait
     net = icnn_structured(torch_network(np.random.default_rng(13), 2, [24, 24]))
     serial, both = explore(net), explore(net, jobs=2)
     assert _fingerprint(both) == _fingerprint(serial)
@@ -179,6 +181,14 @@ def test_a_small_graph_is_explored_by_the_coordinator_alone(monkeypatch):
     monkeypatch.setattr(parallel, "_Pool", None)  # no worker is started
     net = NETWORKS["int d2 6x5 (degenerate)"]()
     monkeypatch.setattr(parallel, "SERIAL_LEVEL", 10 ** 6)
+    assert _fingerprint(explore(net, jobs=2)) == _fingerprint(explore(net))
+
+
+def test_a_search_shorter_than_the_serial_start_starts_no_process(monkeypatch):
+    monkeypatch.setattr(parallel, "_Pool", None)  # no worker is started
+    monkeypatch.setattr(parallel, "SERIAL_LEVEL", 1)  # many regions wait, but not for long
+    monkeypatch.setattr(parallel, "SERIAL_SECONDS", 10 ** 6)
+    net = NETWORKS["torch d2 8x8"]()
     assert _fingerprint(explore(net, jobs=2)) == _fingerprint(explore(net))
 
 
