@@ -261,9 +261,8 @@ def high_dimension_table(quick, seed, timeout=None, only=None):
         net = icnn_with_input_skips(np.random.default_rng(seed), d, hidden)
         count, dt, costs, complete, cpu = _per_region(net, timeout)
         if dt < 5:  # a sub-second run swings by 30 % with the machine's state: the median of 5 runs
-            runs = sorted([(dt, (count, dt, costs, complete, cpu))] +
-                          [(r[1], r) for r in (_per_region(net, timeout) for _ in range(4))], key=lambda r: r[0])
-            count, dt, costs, complete, cpu = runs[2][1]
+            runs = [(count, dt, costs, complete, cpu)] + [_per_region(net, timeout) for _ in range(4)]
+            count, dt, costs, complete, cpu = sorted(runs, key=lambda run: run[1])[2]
         med, top = float(np.median(costs)), float(np.max(costs))
         rate = count / dt
         count2, dt2, _, _, _ = _per_region(net, timeout, jobs=2)

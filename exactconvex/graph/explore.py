@@ -434,9 +434,9 @@ def _independent_facets(rows: Rows, reps: list, first: list[int], group_of: list
             try:  # column i: x0 + column lands on g_i = 0 (A^T (A A^T)^-1, a quarter of pinv's time)
                 moves = G.T @ np.linalg.solve(G @ G.T, np.diag(-(F @ z)))
             except np.linalg.LinAlgError:  # dependent in floats: the exact Gram matrix decides below
-                moves = np.full((d, m), np.nan)
+                moves = None
         candidates = None
-        if np.isfinite(moves).all() and np.abs(moves).max(initial=0.0) < 2.0 ** 40:
+        if moves is not None and np.isfinite(moves).all() and np.abs(moves).max(initial=0.0) < 2.0 ** 40:
             # every move rounded to a multiple of 2^-24 at once (a guess; the checks below decide)
             from flint import fmpz_mat
 
@@ -620,6 +620,17 @@ class _Graph:
             self.progress(self.done, len(self.regions))
 
 
+def _process_next(net: Network, basis, graph: _Graph) -> None:
+    """Process the next region in id order (the serial search's step): its facets, its new
+    neighbours with their rows; then its own rows are dropped (its children have theirs; they
+    are rebuilt from its local maps if asked for, ``LazyRegion``: 418 -> 260 MB for 8,257
+    regions at d2 128x128, no slower)."""
+    graph.check_time()
+    region = graph.regions[graph.done]
+    graph.merge(region, _facets_and_neighbours(net, basis, region, graph.by_pattern))
+    region.rows = None
+
+
 def _first_region(net: Network, graph: _Graph):
     x0 = _start_point(net)
     pattern0 = net.pattern(x0)
@@ -655,12 +666,7 @@ def explore(net: Network, *, max_regions: int | None = None, timeout: float | No
     regions = graph.regions
     with old_objects_frozen() as settle:
         while graph.done < len(regions):
-            graph.check_time()
-            region = regions[graph.done]
-            graph.merge(region, _facets_and_neighbours(net, basis, region, graph.by_pattern))
-            # its children have their rows now: its own are rebuilt from its local maps if asked
-            # for (``LazyRegion``; 418 -> 260 MB for 8,257 regions at d2 128x128, no slower)
-            region.rows = None
+            _process_next(net, basis, graph)
             settle(graph.done)
     return Arrangement(net, regions, time.perf_counter() - graph.t0)
 

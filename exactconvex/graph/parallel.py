@@ -43,7 +43,7 @@ from multiprocessing.connection import wait
 from flint import fmpq
 
 from ..network import Network
-from .explore import (Arrangement, Facet, LazyRegion, Region, _facets_and_neighbours, _first_region,
+from .explore import (Arrangement, Facet, LazyRegion, Region, _facets_and_neighbours, _first_region, _process_next,
                       _Graph, _point_across, constraint_rows, old_objects_frozen, rows_after_flip)
 
 __all__ = ["explore_parallel"]
@@ -303,9 +303,7 @@ def explore_parallel(net: Network, jobs: int, *, max_regions=None, timeout=None,
     # the first regions, alone: complete regions, as in the serial run
     while graph.done < len(regions) and (len(regions) - graph.done < SERIAL_LEVEL
                                          or time.perf_counter() - graph.t0 < SERIAL_SECONDS):
-        graph.check_time()
-        region = regions[graph.done]
-        graph.merge(region, _facets_and_neighbours(net, basis, region, graph.by_pattern))
+        _process_next(net, basis, graph)
     if graph.done == len(regions):
         return Arrangement(net, regions, time.perf_counter() - graph.t0)
     state = _State(net, jobs, regions, graph.done)
