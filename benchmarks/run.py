@@ -293,7 +293,7 @@ if mode == "build":
     out = {{"regions": v.regions, "facets": v.facets}}
 else:
     from exactconvex.checker import verify
-    r = verify(path)
+    r = verify(path, jobs={jobs})  # (the peak below is this process's: each part streams alike)
     assert r.valid, r.reason
     out = {{"regions": r.regions}}
 out["seconds"] = time.perf_counter() - t
@@ -317,7 +317,8 @@ def _child(mode, path, d, hidden, seed, jobs=1):
 
 
 def build_verify_table(quick, seed, only=None, job_counts=(1, 2)):
-    """Certify (jobs 1 and 2), write the certificate, verify the file; each in its own process (peak RSS)."""
+    """Certify (jobs 1 and 2), write the certificate, verify the file (with as many jobs); each in its own
+    process (peak RSS)."""
     import tempfile
 
     archs = [("d2 64x64", 2, [64, 64])] if quick else [("d2 64x64", 2, [64, 64]), ("d2 128x128", 2, [128, 128]),
@@ -325,7 +326,7 @@ def build_verify_table(quick, seed, only=None, job_counts=(1, 2)):
     if only:
         archs = [a for a in archs if a[0] in only] or [(name, int(name[1]), [int(w) for w in name.split()[1].split("x")])
                                                         for name in only]
-    print(f"\nBuild and verify, each in its own process (peak RSS: VmHWM, reset at the start); the certificate goes through a "
+    print(f"\nBuild and verify with as many jobs, each in its own process (peak RSS: VmHWM, reset at the start; of the first process); the certificate goes through a "
           f"file, which the checker streams ({load()})")
     head = (f"{'arch':<11} {'regions':>8} {'jobs':>4} {'build s':>8} {'MB':>6} {'cert MB':>8} {'verify s':>8} "
             f"{'MB':>6} {'v/b':>5} {'<=0.5':>5} {'total s':>8}")
@@ -336,7 +337,7 @@ def build_verify_table(quick, seed, only=None, job_counts=(1, 2)):
             for jobs in job_counts:
                 path = os.path.join(tmp, f"{name.replace(' ', '_')}_{jobs}.json")
                 b = _child("build", path, d, hidden, seed + 2, jobs)
-                v = _child("verify", path, d, hidden, seed + 2)
+                v = _child("verify", path, d, hidden, seed + 2, jobs)
                 size = os.path.getsize(path) / 2**20
                 total = b["seconds"] + v["seconds"]
                 print(f"{name:<11} {b['regions']:>8} {jobs:>4} {b['seconds']:>8.1f} {b['peak_mb']:>6.0f} {size:>8.1f} "

@@ -105,8 +105,8 @@ def _bind(claim: str, net: Network, parsed: Any, given: list[Network]) -> None:
                               f"({_difference(mine, theirs)})")
 
 
-def verify(cert, network=None, *, reference: bool = False, progress: Callable[[int, int], None] | None = None
-           ) -> CheckResult:
+def verify(cert, network=None, *, reference: bool = False, progress: Callable[[int, int], None] | None = None,
+           jobs: int = 1) -> CheckResult:
     """Check a certificate exactly.
 
     Parameters
@@ -125,6 +125,11 @@ def verify(cert, network=None, *, reference: bool = False, progress: Callable[[i
         testing that they agree).
     progress : callable(done, total), optional
         Called as the region graph's regions are checked (one pass over the regions).
+    jobs : int
+        Processes that share the checks of the region graph: each reads the whole certificate
+        and checks the regions of one part (region r of n in part r * jobs // n).  The verdict
+        is the same for every number of jobs; so is the reason, unless the certificate has
+        faults in several parts (then the first part's first one).
 
     Returns
     -------
@@ -144,16 +149,37 @@ def verify(cert, network=None, *, reference: bool = False, progress: Callable[[i
     ...         "witness": {"output": 0, "x": ["1"], "y": ["-1"], "lambda": "1/2"}}).valid
     True
     """
+    if type(jobs) is not int or jobs < 1:
+        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
+    if jobs == 1:
+        return _part(cert, network, reference, (0, 1), progress)
+    import multiprocessing  # (forkserver: no fork of a process whose threads, as a progress bar's, hold locks)
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
+                                          else "spawn")
+    scaled = None if progress is None else (lambda done, total: progress(min(total, done * jobs), total))
+    with ProcessPoolExecutor(jobs - 1, mp_context=context) as pool:  # parts 1, ..., jobs - 1 there, part 0 here
+        others = [pool.submit(_part, cert, network, reference, (k, jobs)) for k in range(1, jobs)]
+        for outcome in [lambda: _part(cert, network, reference, (0, jobs), scaled)] + [f.result for f in others]:
+            result = outcome()  # (a CertificateError raised in a part is raised here)
+            if not result.valid:  # this part read the whole certificate (``read_the_rest``): it decides
+                return result
+    return result  # every part valid: every check made, every region read whole by its part
+
+
+def _part(cert, network, reference: bool, part: tuple[int, int], progress=None) -> CheckResult:
+    """``verify`` of one part of the region graph's checks (``Kernels.part``)."""
     enabled = gc.isenabled()
     gc.disable()  # the checker makes no reference cycles: a collection would only scan the certificate (and the
     try:  # caller's objects) again and again, for nothing (half the time of verifying a large certificate)
-        return _verify(cert, network, reference, progress)
+        return _verify(cert, network, reference, progress, part)
     finally:
         if enabled:
             gc.enable()
 
 
-def _verify(cert, network, reference: bool, progress) -> CheckResult:
+def _verify(cert, network, reference: bool, progress, part: tuple[int, int]) -> CheckResult:
     data = typed(_document(cert, "the certificate"), dict, "the certificate")
     if data.get("format") != CERT_FORMAT:
         raise CertificateError(f'the certificate: "format" must be "{CERT_FORMAT}", got {short_text(data.get("format"))}')
@@ -172,12 +198,10 @@ def _verify(cert, network, reference: bool, progress) -> CheckResult:
     parsed = CLAIMS[claim].read(data)
     try:
         _bind(claim, net, parsed, given)
-        kernels = REFERENCE if reference else FAST
-        if progress is not None:
-            kernels = replace(kernels, progress=progress)
+        kernels = replace(REFERENCE if reference else FAST, progress=progress, part=part)
         summary = CLAIMS[claim].check(net, parsed, kernels)
     except Invalid as exc:
-        read_the_rest(data)
+        read_the_rest(data, everything=True)
         return CheckResult(False, str(exc), claim)
     read_the_rest(data)
     return CheckResult(True, summary.text, claim, summary.regions, summary.facets)

@@ -158,7 +158,9 @@ def _implied_group(doc: Any, where: str) -> ImpliedGroup:
     return ImpliedGroup(facets, _neurons(neurons, f"{where}.neurons"))
 
 
-def _region(doc: Any, where: str) -> Region:
+def _region(doc: Any, where: str, full: bool = True) -> Region:
+    """A region; without its redundant and implied entries unless ``full`` (for a region that
+    another process checks: ``check_region_graph`` with parts)."""
     doc = typed(doc, dict, where)
     pattern = typed(field(doc, "pattern", where), list, f"{where}.pattern")
     return Region(tuple(typed(s, str, f"{where}.pattern[{i}]") for i, s in enumerate(pattern)),
@@ -166,9 +168,11 @@ def _region(doc: Any, where: str) -> Region:
                   tuple(_facet(F, f"{where}.facets[{i}]")
                         for i, F in enumerate(typed(doc.get("facets", []), list, f"{where}.facets"))),
                   tuple(_farkas_entry(E, f"{where}.redundant[{i}]")
-                        for i, E in enumerate(typed(doc.get("redundant", []), list, f"{where}.redundant"))),
+                        for i, E in enumerate(typed(doc.get("redundant", []) if full else [], list,
+                                                    f"{where}.redundant"))),
                   tuple(_implied_group(E, f"{where}.implied[{i}]")
-                        for i, E in enumerate(typed(doc.get("implied", []), list, f"{where}.implied"))))
+                        for i, E in enumerate(typed(doc.get("implied", []) if full else [], list,
+                                                    f"{where}.implied"))))
 
 
 class StreamedRegions:
@@ -185,9 +189,17 @@ class StreamedRegions:
         return _region(self.array[r], f"regions[{r}]")
 
     def __iter__(self):
+        return self.read(lambda r: True)
+
+    def read(self, full: Callable[[int], bool]):
+        """The regions in order, region r without its redundant and implied entries unless
+        ``full(r)``.  (Those entries are read by the process that checks the region, or by
+        ``read_the_rest`` in this one if its pass stops early.)"""
         for r, R in enumerate(self.array):
-            yield _region(R, f"regions[{r}]")
-        self.array.complete = True  # every region was read, and none is malformed
+            lean = not full(r)
+            self.array.lean |= lean
+            yield _region(R, f"regions[{r}]", not lean)
+        self.array.complete = True  # every region was read, and none is malformed (or ``lean``)
 
 
 def read_region_graph(doc: Any) -> "tuple[Region, ...] | StreamedRegions":
@@ -202,12 +214,13 @@ def read_region_graph(doc: Any) -> "tuple[Region, ...] | StreamedRegions":
     return tuple(_region(R, f"regions[{r}]") for r, R in enumerate(typed(regions, list, "regions")))
 
 
-def read_the_rest(doc: dict) -> None:
+def read_the_rest(doc: dict, everything: bool = False) -> None:
     """Read a streamed file's regions if no pass read them all (a check stopped before, or there
-    was none): a malformed one makes the certificate unreadable, as if it had been read first."""
+    was none), or, with ``everything``, if the pass read some without their entries: a malformed
+    one makes the certificate unreadable, as if it had been read first."""
     graph = doc.get("region_graph")
     regions = graph.get("regions") if type(graph) is dict else None
-    if isinstance(regions, StreamedArray) and not regions.complete:
+    if isinstance(regions, StreamedArray) and (not regions.complete or everything and regions.lean):
         for _ in StreamedRegions(regions):
             pass
 
@@ -505,6 +518,7 @@ class Kernels:
     maps: Callable[[Network], "IntegerMaps | RationalMaps"]
     checked: Callable[[RegionMaps, list[int]], Checked]  # the rows checks 1-3 evaluate, given the facets' positions
     progress: Callable[[int, int], None] | None = None  # progress(done, total) over the regions
+    part: tuple[int, int] = (0, 1)  # (k, parts): checks 1-5 of region r here when r * parts // count == k
 
 
 FAST = Kernels(signs_at, first_wrong_identity, implied_multipliers, IntegerMaps, facet_rows)
@@ -712,9 +726,10 @@ class _Recent:
             old = self.items.popitem(last=False)[1]
             self.size -= 80 * self.d1 * (len(old.rows) + len(old.outputs)) + 400
 
-    def add(self, r: int, pattern: tuple[str, ...], facets: list[int], item: Checked) -> None:
+    def add(self, r: int, pattern: tuple[str, ...], facets: list[int], item: Checked | None) -> None:
         self.keys.append("|".join(pattern).encode("ascii") + b"#" + bytes(array("I", facets)))  # one object each
-        self._put(r, item)
+        if item is not None:  # (None: not computed here, only if a later region names it)
+            self._put(r, item)
 
     def get(self, r: int) -> Checked:
         item = self.items.get(r)
@@ -737,39 +752,55 @@ def check_region_graph(net: Network, regions, outputs: list[int], kernels: Kerne
     of earlier regions that name it as neighbour: checks 3 and 5 of a facet run when both of its
     regions have been read (the neighbour's rows at the facet point: from the later one's own
     evaluation, or from the earlier one's rows, kept or recomputed).  Check 1 of a region runs
-    when it is read, before the checks of its facets and of those that name it."""
+    when it is read, before the checks of its facets and of those that name it.
+
+    With ``kernels.part`` = (k, parts), the checks of the regions and facets of part k only (a
+    facet belongs to the region that lists it); the parts of 0, ..., parts - 1 together make the
+    checks of one pass (``verify(..., jobs=parts)``).  Every part reads every region, checks
+    its form and counts its facets."""
     layout, compute = Layout.of(net), kernels.maps(net)
     n = len(regions)
     require(n, "the region graph has no regions (an empty list would pass checks 1-5 vacuously)")
+    part, parts = kernels.part
+    mine = lambda r: r * parts // n == part  # noqa: E731
     recent = _Recent(net, compute, kernels.checked)
     waiting: dict[int, list] = {}  # region -> (earlier region, facet index, facet, g, its Checked)
     shared = set()
-    for r, R in _counted(enumerate(regions), kernels.progress, n):
+    items = regions.read(mine) if isinstance(regions, StreamedRegions) else regions
+    for r, R in _counted(enumerate(items), kernels.progress, n):
         check_region_well_formed(net, layout, r, R, n)
-        maps = compute(R.pattern)
         facets = [layout.position(F.neuron) for F in R.facets]
-        checked = kernels.checked(maps, facets)
+        shared.update(min(r, F.neighbor) * n + max(r, F.neighbor) for F in R.facets)
         incoming = waiting.pop(r, [])
-        points: list = [R.interior_point]  # each distinct point once
-        for p in [*(F.point for F in R.facets), *(item[2].point for item in incoming)]:
+        own = mine(r)
+        if not (own or incoming):  # another part checks this region
+            recent.add(r, R.pattern, facets, None)
+            continue
+        maps = compute(R.pattern)
+        checked = kernels.checked(maps, facets)
+        points: list = []  # each distinct point once
+        for p in [*((R.interior_point, *(F.point for F in R.facets)) if own else ()),
+                  *(item[2].point for item in incoming)]:
             if p not in points:
                 points.append(p)
         values = kernels.signs_at(checked.block, points)
-        check_interior_point(r, R, maps, checked, values[0], layout)
+        if own:
+            check_interior_point(r, R, maps, checked, values[0], layout)
         for q, i, F, g, earlier in incoming:  # facets of earlier regions first, in their order
             check_neighbour_across(q, i, F, g, checked, values[points.index(F.point)], layout)
             check_bends(q, i, F, g, earlier, checked, outputs)
-        facet_constraints = []
-        for i, F in enumerate(R.facets):
-            g = check_facet_relative_interior(r, i, F, maps, checked, values[points.index(F.point)], layout)
-            facet_constraints.append(g)
-            shared.add(min(r, F.neighbor) * n + max(r, F.neighbor))
-            if F.neighbor > r:
-                waiting.setdefault(F.neighbor, []).append((r, i, F, g, checked))
-            else:
-                neighbour = checked if F.neighbor == r else recent.get(F.neighbor)
-                check_neighbour_across(r, i, F, g, neighbour, kernels.signs_at(neighbour.block, [F.point])[0], layout)
-                check_bends(r, i, F, g, checked, neighbour, outputs)
-        check_farkas_redundancy(r, R, maps, facet_constraints, layout, kernels)
+        if own:
+            facet_constraints = []
+            for i, F in enumerate(R.facets):
+                g = check_facet_relative_interior(r, i, F, maps, checked, values[points.index(F.point)], layout)
+                facet_constraints.append(g)
+                if F.neighbor > r:
+                    waiting.setdefault(F.neighbor, []).append((r, i, F, g, checked))
+                else:
+                    neighbour = checked if F.neighbor == r else recent.get(F.neighbor)
+                    check_neighbour_across(r, i, F, g, neighbour, kernels.signs_at(neighbour.block, [F.point])[0],
+                                           layout)
+                    check_bends(r, i, F, g, checked, neighbour, outputs)
+            check_farkas_redundancy(r, R, maps, facet_constraints, layout, kernels)
         recent.add(r, R.pattern, facets, checked)
     return n, len(shared)

@@ -1,4 +1,4 @@
-"""``exactconvex verify CERT [--network F [--network G]] [--json]`` (contract: ``shared/spec/cli.md``).
+"""``exactconvex verify CERT [--network F [--network G]] [--json] [--jobs N]`` (contract: ``shared/spec/cli.md``).
 
 Exit 0 if the certificate is valid (its summary on stdout), 1 if it is invalid
 ("invalid certificate: <reason>" on stderr), 2 if the certificate or a given network cannot be
@@ -44,6 +44,8 @@ def add_parser(subparsers):
                    help='print one JSON object {"valid", "claim", "reason", "regions", "facets"} '
                         '(or {"valid": null, "error"} when unreadable)')
     s.add_argument("--quiet", action="store_true", help="no progress report on stderr")
+    s.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="share the checks of the region graph among N processes (default 1; the same verdict)")
     add_network_options(s)
     s.set_defaults(run=run)
     return s
@@ -60,13 +62,14 @@ def _network_argument(path: str, args):
 
 def _verify(args, progress=None):
     from ..checker import verify
+    from .core_cmds import jobs_option
 
     if len(args.network) > 2:
         raise UsageError(f"--network is given {len(args.network)} times; give it once (the certificate's network) "
                          "or twice (f and g of an equivalent certificate)")
     given = [_network_argument(path, args) for path in args.network]
     network = None if not given else given[0] if len(given) == 1 else tuple(given)
-    return verify(args.certificate, network=network, progress=progress)
+    return verify(args.certificate, network=network, progress=progress, jobs=jobs_option(args))
 
 
 def run(args) -> int:
