@@ -35,7 +35,7 @@ __all__ = ["EXIT_YES", "EXIT_NO", "EXIT_UNUSABLE", "UsageError", "NoVerdict", "B
            "integer", "number", "positive_seconds", "add_bounds", "check_bounds", "bounds", "add_network_options",
            "parse_state_dict_activation", "load_network", "Progress", "limit_reached", "check_outputs",
            "write_output", "write_text", "verify_certificate", "write_certificate", "point_text", "witness_text",
-           "say", "elapsed", "box_option", "box_json", "allow_negative_values"]
+           "say", "elapsed", "box_option", "box_json", "allow_negative_values", "jobs_option"]
 
 EXIT_YES, EXIT_NO, EXIT_UNUSABLE = 0, 1, 2
 
@@ -556,3 +556,12 @@ def _short(text: str) -> str:
     from ..numbers import shorten
 
     return shorten(text)
+
+
+def jobs_option(args) -> int:
+    """``--jobs N``: processes for the region graph, explored or checked (N >= 1; the same graph,
+    certificate and verdict for every N)."""
+    jobs = getattr(args, "jobs", 1)
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+    return jobs

@@ -12,7 +12,7 @@ import time
 
 from ..decide.rules import METHODS  # the rule registry's names (a light import: no numpy, no flint)
 from .common import (EXIT_NO, EXIT_YES, Progress, UsageError, add_bounds, add_network_options, allow_negative_values,
-                     bounds, box_json, box_option, check_outputs, limit_reached, load_network, witness_text,
+                     bounds, box_json, box_option, check_outputs, jobs_option, limit_reached, load_network, witness_text,
                      write_certificate, write_output)
 
 __all__ = ["add_parsers", "run_info", "run_check", "run_regions"]
@@ -193,14 +193,6 @@ def run_regions(args) -> int:
             print(f"{shape.concave_facets} concave facets (bend < 0), bordering {shape.regions_at_concave} regions: "
                   f"output {args.output} is not convex")
     return EXIT_YES
-
-
-def jobs_option(args) -> int:
-    """``--jobs N``: processes for the region graph (N >= 1; the same graph and certificate for every N)."""
-    jobs = getattr(args, "jobs", 1)
-    if jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, got {jobs}")
-    return jobs
 
 
 def add_jobs(s) -> None:

@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 import os
 
-from .common import EXIT_NO, EXIT_UNUSABLE, EXIT_YES, Progress, UsageError, add_network_options, load_network, say
+from .common import (EXIT_NO, EXIT_UNUSABLE, EXIT_YES, Progress, UsageError, add_network_options, jobs_option,
+                     load_network, say)
 
 __all__ = ["add_parser", "run", "MODEL_EXTENSIONS"]
 
@@ -62,7 +63,6 @@ def _network_argument(path: str, args):
 
 def _verify(args, progress=None):
     from ..checker import verify
-    from .core_cmds import jobs_option
 
     if len(args.network) > 2:
         raise UsageError(f"--network is given {len(args.network)} times; give it once (the certificate's network) "
