@@ -260,6 +260,18 @@ def test_certificate_text_reads_back_as_the_document_and_indents_only_the_outer_
         assert text == json.dumps(doc, separators=(",", ":")) + "\n"
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=3),
+                       st.integers(), max_size=6))
+def test_certificate_text_names_members_as_json_does(doc):
+    from exactconvex.certificates import certificate_text
+
+    assert certificate_text(doc) == json.dumps(doc, indent=1, separators=(",", ":")) + "\n"
+    assert json.loads(certificate_text({"outer": doc})) == json.loads(json.dumps({"outer": doc}))
+    with pytest.raises(TypeError, match="keys must be"):
+        certificate_text({(1, 2): 0})
+
+
 def _wide_certificate():
     import numpy as np
     from exactconvex.sweep.generate import icnn_structured, torch_network

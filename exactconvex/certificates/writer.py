@@ -66,12 +66,22 @@ def _layout(value: Any, level: int, depth: int) -> str:
     if level >= depth or not nested or not value:  # a number, a string or a list of them: on one line
         return _ONE_LINE.encode(value)
     if isinstance(value, dict):
-        items = [_ONE_LINE.encode(str(key)) + ":" + _layout(v, level + 1, depth) for key, v in value.items()]
+        items = [_ONE_LINE.encode(_member_name(key)) + ":" + _layout(v, level + 1, depth) for key, v in value.items()]
     else:
         items = [_layout(v, level + 1, depth) for v in value]
     ends = "{}" if isinstance(value, dict) else "[]"
     inner = "\n" + " " * (level + 1)
     return ends[0] + inner + ("," + inner).join(items) + "\n" + " " * level + ends[1]
+
+
+def _member_name(key) -> str:
+    """A dict key as ``json.dumps`` names the member: a string as it is, a number, a boolean or None
+    as its JSON text (``True`` -> "true"); any other key is a TypeError, as there."""
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, (bool, int, float)):
+        return _ONE_LINE.encode(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
 def point_json(p) -> list[str]:
