@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from flint import fmpq
+from flint import fmpq, fmpq_mat
 
 from ..network import LocalAffine, Network
 import numpy as np
@@ -90,6 +90,14 @@ class Region:
             G, _ = self.local.output
             cache[k] = tuple(G[k, j] for j in range(G.ncols()))
         return cache[k]
+
+    def integer_outputs(self) -> tuple:
+        """The output gradients (one row per output) as an integer matrix N and a denominator D > 0:
+        the gradients are N / D (``bend``)."""
+        value = self.__dict__.get("_integer_outputs")
+        if value is None:
+            value = self.__dict__["_integer_outputs"] = self.local.output[0].numer_denom()
+        return value
 
     def output_offset(self, k: int) -> fmpq:
         offsets = self.__dict__.get("_offsets")
@@ -424,7 +432,6 @@ def _independent_facets(rows: Rows, reps: list, first: list[int], group_of: list
     hyperplane (``project_onto``) and all are checked exactly in one product; if a check fails,
     the exact m x m inverse gives the points.  No LP per constraint.  None when the gradients are
     dependent (the general path decides then)."""
-    from flint import fmpq_mat
 
     m, d = len(reps), len(x0)
     F = rows.floats[first] if rows.trusted else None
@@ -749,8 +756,16 @@ def edge_normal(net: Network, a: Region, b: Region, switching: list[int]) -> tup
 
 
 def bend(a: Region, b: Region, normal: tuple, k: int) -> fmpq:
-    """(grad_b - grad_a) . normal for output k: >= 0 everywhere iff output k is convex."""
-    return dot(b.output_gradient(k), normal) - dot(a.output_gradient(k), normal)
+    """(grad_b - grad_a) . normal for output k: >= 0 everywhere iff output k is convex.
+
+    Over the integers: each region's output gradients are an integer matrix over one
+    denominator, the normal an integer column over another, so the two dot products are integer
+    products (at d10, 35 -> 10 us per bend against rational dot products, whose every product
+    and sum reduces a fraction of 80-bit numbers)."""
+    Na, Da = a.integer_outputs()
+    Nb, Db = b.integer_outputs()
+    n, Dn = fmpq_mat(len(normal), 1, normal).numer_denom()
+    return fmpq((Nb * n)[k, 0] * Da - (Na * n)[k, 0] * Db, Da * Db * Dn)
 
 
 def facet_bend(region: Region, facet: Facet, other: Region, k: int) -> fmpq:
