@@ -449,7 +449,12 @@ def _independent_facets(rows: Rows, reps: list, first: list[int], group_of: list
 
             steps = fmpq_mat(fmpz_mat(d, m, np.rint(np.ldexp(moves, 24)).astype(np.int64).ravel().tolist())) / (1 << 24)
             e = (steps + fmpq_mat(d, m, [v for v in x0 for _ in range(m)])).entries()
-            candidates = [tuple(project_onto(e[i::m], reps[i])) for i in range(m)]
+            # each candidate's value on its own row, all in one integer product (not m dot products
+            # of 80-bit rationals), then moved onto that row's hyperplane
+            N, D = rows.integer
+            Pn, Dp = fmpq_mat(d + 1, m, e + [1] * m).numer_denom()
+            V = N * Pn
+            candidates = [tuple(project_onto(e[i::m], reps[i], fmpq(V[first[i], i], D * Dp))) for i in range(m)]
         if candidates is not None:
             bad = rows.not_positive(candidates)
             if all(all(group_of[r] == i for r in b) for i, b in enumerate(bad)):

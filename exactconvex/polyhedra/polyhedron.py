@@ -143,19 +143,20 @@ def q_from_floats_nice(values) -> list:
     return out
 
 
-def project_onto(point, target: Affine) -> list[fmpq]:
-    """A point of the hyperplane target = 0 near the given one (exact)."""
-    return _project(point, target)
+def project_onto(point, target: Affine, value: fmpq | None = None) -> list[fmpq]:
+    """A point of the hyperplane target = 0 near the given one (exact); ``value``: target at the
+    point, when already known."""
+    return _project(point, target, value)
 
 
-def _project(point, target: Affine) -> list[fmpq]:
+def _project(point, target: Affine, value: fmpq | None = None) -> list[fmpq]:
     """Move the point onto target = 0 along the coordinate where target's gradient is largest.
 
     Moving one coordinate (rather than projecting orthogonally, which divides by |a|^2)
     keeps the point's denominators small, and every later computation cheaper.
     """
     a, c = target
-    g = dot(a, point) + c
+    g = dot(a, point) + c if value is None else value
     if g == 0:
         return list(point)
     sizes = list(map(abs, a))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from flint import fmpq, fmpq_mat, fmpz
+from flint import fmpq, fmpq_mat, fmpz, fmpz_mat
 
 __all__ = ["Rows", "hyperplane_groups", "floats_of", "float_guess"]
 
@@ -102,6 +102,13 @@ class Rows:
             out._floats = np.vstack([self._floats, floats_of(flat).reshape(-1, self.d + 1)])
         return out
 
+    @property
+    def integer(self) -> tuple[fmpz_mat, fmpz]:
+        """The rows [a | c] as an integer matrix N and a denominator D > 0: they are N / D."""
+        if self._integer is None:
+            self._integer = self.matrix.numer_denom()
+        return self._integer
+
     def release(self) -> None:
         """Drop the matrices and the floats (they are rebuilt on demand)."""
         self._matrix = self._floats = self._integer = self._trusted = None
@@ -165,9 +172,7 @@ class Rows:
         k, m = len(points) + len(directions), len(self)
         if not m or not k:
             return [[] for _ in range(k)], fmpz(1)
-        if self._integer is None:
-            self._integer = self.matrix.numer_denom()
-        N, D = self._integer
+        N, D = self.integer
         Pn, Dp = _columns(self.d, points, directions).numer_denom()
         e = (N * Pn).entries()
         return [e[j::k] for j in range(k)], D * Dp
