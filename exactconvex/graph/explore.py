@@ -267,14 +267,13 @@ def _simpler_interior_point(rows: Rows, point: tuple) -> tuple | None:
     (checked exactly), the simplest first; otherwise None.  Coordinates beyond 10^15 (or beyond
     the float range) are kept exact: only moderate floats are rounded."""
     floats = [float_guess(v) for v in point]
-    candidates = []
-    for bits in (8, 20, 40):
+
+    def rounded(bits: int) -> tuple:
         scale = 1 << bits
-        candidates.append(tuple(fmpq(int(round(f * scale)), scale) if abs(f) < 1e15 else v
-                                for v, f in zip(point, floats)))
-    candidates.append(point)
-    # the coarsest rounding almost always works: checked alone first, the others only if it fails
-    for group in (candidates[:1], candidates[1:]):
+        return tuple(fmpq(int(round(f * scale)), scale) if abs(f) < 1e15 else v for v, f in zip(point, floats))
+
+    # the coarsest rounding almost always works: made and checked alone first, the others only if it fails
+    for group in ([rounded(8)], [rounded(20), rounded(40), point]):
         for bad, cand in zip(rows.not_positive(group), group):
             if not bad:
                 return cand
