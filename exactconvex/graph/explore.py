@@ -273,8 +273,9 @@ def _simpler_interior_point(rows: Rows, point: tuple) -> tuple | None:
         return tuple(fmpq(int(round(f * scale)), scale) if abs(f) < 1e15 else v for v, f in zip(point, floats))
 
     # the coarsest rounding almost always works: made and checked alone first, the others only if it fails
-    for group in ([rounded(8)], [rounded(20), rounded(40), point]):
-        for bad, cand in zip(rows.not_positive(group), group):
+    for group in (lambda: [rounded(8)], lambda: [rounded(20), rounded(40), point]):
+        candidates = group()
+        for bad, cand in zip(rows.not_positive(candidates), candidates):
             if not bad:
                 return cand
     return None
