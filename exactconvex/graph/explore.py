@@ -449,12 +449,7 @@ def _independent_facets(rows: Rows, reps: list, first: list[int], group_of: list
 
             steps = fmpq_mat(fmpz_mat(d, m, np.rint(np.ldexp(moves, 24)).astype(np.int64).ravel().tolist())) / (1 << 24)
             e = (steps + fmpq_mat(d, m, [v for v in x0 for _ in range(m)])).entries()
-            # each candidate's value on its own row, all in one integer product (not m dot products
-            # of 80-bit rationals), then moved onto that row's hyperplane
-            N, D = rows.integer
-            Pn, Dp = fmpq_mat(d + 1, m, e + [1] * m).numer_denom()
-            V = N * Pn
-            candidates = [tuple(project_onto(e[i::m], reps[i], fmpq(V[first[i], i], D * Dp))) for i in range(m)]
+            candidates = _onto_own_rows(rows, [(first[i], reps[i], e[i::m]) for i in range(m)])
         if candidates is not None:
             bad = rows.not_positive(candidates)
             if all(all(group_of[r] == i for r in b) for i, b in enumerate(bad)):
@@ -478,7 +473,7 @@ def _check_proposals(rows: Rows, reps: list, group_of: list[int], x0: tuple, pro
     """Turn float proposals {group: offset from x0} into exact facet witnesses (all checked in one
     product): a proposal counts when every row vanishing or negative at its point (put exactly on
     the group's hyperplane) is on that hyperplane."""
-    candidates = []
+    moved = []
     items = sorted(proposals.items())
     if not items:
         return
@@ -488,11 +483,23 @@ def _check_proposals(rows: Rows, reps: list, group_of: list[int], x0: tuple, pro
         offset = offsets[k * d:(k + 1) * d]
         if None in offset:  # the guess overflowed: no proposal, the LPs decide this one
             continue
-        candidates.append((i, project_onto([xi + oi for xi, oi in zip(x0, offset)], reps[i])))
-    if candidates:
-        for bad, (i, p) in zip(rows.not_positive([p for _, p in candidates]), candidates):
+        moved.append((i, [xi + oi for xi, oi in zip(x0, offset)]))
+    if moved:
+        points = _onto_own_rows(rows, [(reps.groups[i][0], reps[i], p) for i, p in moved])
+        for bad, (i, _), p in zip(rows.not_positive(points), moved, points):
             if all(group_of[r] == i for r in bad):
-                witness[i] = tuple(p)
+                witness[i] = p
+
+
+def _onto_own_rows(rows: Rows, items: list) -> list[tuple]:
+    """Each point of ``items`` = [(row index, its (a, c), point)] put exactly on that row's hyperplane
+    (``project_onto``), with every row's value at its point read off one integer product (rather
+    than one dot product of 80-bit rationals each)."""
+    d, k = rows.d, len(items)
+    N, D = rows.integer
+    Pn, Dp = fmpq_mat(d + 1, k, [p[r] for r in range(d) for _, _, p in items] + [1] * k).numer_denom()
+    V = N * Pn
+    return [tuple(project_onto(p, rep, fmpq(V[t, j], D * Dp))) for j, (t, rep, p) in enumerate(items)]
 
 
 def _recentred_proposals(A: np.ndarray, g0: np.ndarray, basis, proposals: dict):
