@@ -38,7 +38,7 @@ from flint import fmpq, fmpq_mat
 from ..network import LocalAffine, Network
 import numpy as np
 
-from ..polyhedra import (dot, facet_witness, farkas_certificate, farkas_guess, farkas_holds_for_rows, farkas_on_support_many,
+from ..polyhedra import (facet_witness, farkas_certificate, farkas_guess, farkas_holds_for_rows, farkas_on_support_many,
                          project_onto, q_from_float_nice, q_from_floats_nice, step_from_values, step_inside)
 from ..polyhedra.rows import Rows, float_guess, floats_of, hyperplane_groups
 from ..polyhedra.polar import propose_facets, span_basis, supports_of_redundant
@@ -432,7 +432,6 @@ def _independent_facets(rows: Rows, reps: list, first: list[int], group_of: list
     hyperplane (``project_onto``) and all are checked exactly in one product; if a check fails,
     the exact m x m inverse gives the points.  No LP per constraint.  None when the gradients are
     dependent (the general path decides then)."""
-
     m, d = len(reps), len(x0)
     F = rows.floats[first] if rows.trusted else None
     if F is not None and np.isfinite(F).all():
