@@ -196,3 +196,14 @@ def test_a_fault_found_after_a_lean_pass_still_reads_every_region_whole(tmp_path
         _part(path, None, False, (0, 2))
     with pytest.raises(CertificateError):
         verify(path, jobs=2)
+
+
+def test_binding_to_a_given_network_holds_with_jobs(cert):
+    from exactconvex.network import network_from_dict
+
+    given = network_from_dict(cert["network"])
+    assert verify(cert, network=given, jobs=2).valid and verify(cert, network=cert["network"], jobs=2).valid
+    other = copy.deepcopy(cert["network"])
+    other["layers"][0]["bias"] = ["1"] * len(other["layers"][0]["weight"])
+    result = verify(cert, network=other, jobs=2)
+    assert not result.valid and "differs from the given network" in result.reason
