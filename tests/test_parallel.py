@@ -256,3 +256,24 @@ def test_the_coordinator_hands_its_frozen_regions_back_to_the_collector(eager_po
         assert gc.get_freeze_count() > frozen // 2 and keep
     finally:
         gc.unfreeze()
+
+
+def test_the_coordinator_writes_bends_and_certificates_without_the_regions_maps(eager_pool):
+    """A ``--jobs`` coordinator gets each region's output gradients from its worker: the verdict's
+    bends and the certificate must not compute the regions' local maps again (at d2 256x256 that
+    doubled the coordinator's memory, 1.4 -> 2.5 GB)."""
+    from exactconvex.decide.rules import _bends_verdict
+
+    net = NETWORKS["icnn d3 6x6"]()  # convex: no negative bend asks for a witness (which needs the maps)
+    arrangement = explore(net, jobs=2)
+    merged = [r for r in arrangement.regions if "_gradients" in r.__dict__]
+    assert len(merged) > len(arrangement.regions) // 2
+
+    def with_maps():
+        return [r.id for r in merged if r.__dict__.get("_local") is not None]
+
+    before = with_maps()
+    assert len(before) < len(merged) // 4
+    assert _bends_verdict(net, arrangement, 0).convex
+    region_graph_json(net, arrangement)
+    assert with_maps() == before

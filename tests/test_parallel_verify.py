@@ -207,3 +207,22 @@ def test_binding_to_a_given_network_holds_with_jobs(cert):
     other["layers"][0]["bias"] = ["1"] * len(other["layers"][0]["weight"])
     result = verify(cert, network=other, jobs=2)
     assert not result.valid and "differs from the given network" in result.reason
+
+
+def test_check_with_jobs_verifies_a_large_certificate_with_jobs(tmp_path, monkeypatch, cert):
+    """``check --jobs N --cert`` checks the certificate it writes with N processes when it is large
+    enough (``PARALLEL_VERIFY_REGIONS`` regions), and in this process otherwise."""
+    import exactconvex.checker as checker
+    from exactconvex.cli import common
+    from exactconvex.cli import main as cli
+
+    seen = []
+    real = checker.verify
+    monkeypatch.setattr(checker, "verify", lambda *a, jobs=1, **k: seen.append(jobs) or real(*a, jobs=jobs, **k))
+    net = tmp_path / "net.json"
+    net.write_text(json.dumps(cert["network"]))
+    for threshold, expected in ((10 ** 9, 1), (0, 2)):
+        monkeypatch.setattr(common, "PARALLEL_VERIFY_REGIONS", threshold)
+        out = tmp_path / f"cert{threshold}.json"
+        assert cli.main(["check", str(net), "--method", "regions", "--cert", str(out), "--jobs", "2", "--quiet"]) == 0
+        assert seen[-1] == expected and verify(str(out)).valid

@@ -489,20 +489,21 @@ def write_text(path: str, text: str, args, option: str) -> dict:
     return write_output(path, lambda fh: fh.write(data), args, option)
 
 
-def verify_certificate(cert: dict, network, path: str, progress=None) -> float:
+def verify_certificate(cert: dict, network, path: str, progress=None, jobs: int = 1) -> float:
     """Verify ``cert`` with the independent checker against ``network``; returns the seconds taken.
 
     ``network`` is what the certificate must speak about, as JSON documents (``network_to_dict``):
     the network the user gave, or the pair (f, g) of an ``equivalent`` certificate.  A failure is
     a bug (UsageError "internal error", exit 2): such a certificate is never written.  ``progress``
-    (the command's ``Progress``) shows the checking as a phase of its own.
+    (the command's ``Progress``) shows the checking as a phase of its own; ``jobs``: the
+    command's ``--jobs``, which the checker shares its region graph's checks among.
     """
     from ..checker import CertificateError, verify
     from ..progress import phase_of
 
     t0 = time.perf_counter()
     try:
-        result = verify(cert, network=network, progress=phase_of(progress, "checking certificate"))
+        result = verify(cert, network=network, progress=phase_of(progress, "checking certificate"), jobs=jobs)
     except CertificateError as exc:
         valid, reason = False, f"the checker cannot read it: {exc}"
     else:
@@ -511,6 +512,10 @@ def verify_certificate(cert: dict, network, path: str, progress=None) -> float:
         raise UsageError(f"internal error: the certificate for {path} does not verify against the given network "
                          f"({reason}); it was not written. No verdict was given; please report this input.")
     return time.perf_counter() - t0
+
+
+#: a certificate a command writes is verified with its ``--jobs`` from this many regions on (about a second of checking)
+PARALLEL_VERIFY_REGIONS = 2000
 
 
 def write_certificate(cert: dict, path: str, args, network, option: str = "--cert",
@@ -524,7 +529,12 @@ def write_certificate(cert: dict, path: str, args, network, option: str = "--cer
     """
     from ..certificates import certificate_text
 
-    seconds = verify_certificate(cert, network, path, progress) if verified_in is None else verified_in
+    if verified_in is None:
+        graph = cert.get("region_graph") or {}
+        # --jobs shares the checking only when it is long enough to pay for starting the processes (~0.3 s)
+        jobs = jobs_option(args) if len(graph.get("regions", ())) >= PARALLEL_VERIFY_REGIONS else 1
+        verified_in = verify_certificate(cert, network, path, progress, jobs)
+    seconds = verified_in
     report = write_text(path, certificate_text(cert), args, option)
     return {"path": path, "bytes": report["bytes"], "valid": True, "verify_seconds": round(seconds, 6),
             "replaced": report["replaced"]}

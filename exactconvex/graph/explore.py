@@ -40,7 +40,7 @@ import numpy as np
 
 from ..polyhedra import (facet_witness, farkas_certificate, farkas_guess, farkas_holds_for_rows, farkas_on_support_many,
                          project_onto, q_from_float_nice, q_from_floats_nice, step_from_values, step_inside)
-from ..polyhedra.rows import Rows, float_guess, floats_of, hyperplane_groups
+from ..polyhedra.rows import FEW_ROWS, Rows, float_guess, floats_of, hyperplane_groups
 from ..polyhedra.polar import propose_facets, span_basis, supports_of_redundant
 
 
@@ -91,13 +91,15 @@ class Region:
             cache[k] = tuple(G[k, j] for j in range(G.ncols()))
         return cache[k]
 
-    def integer_outputs(self) -> tuple:
-        """The output gradients (one row per output) as an integer matrix N and a denominator D > 0:
-        the gradients are N / D (``bend``)."""
-        value = self.__dict__.get("_integer_outputs")
-        if value is None:
-            value = self.__dict__["_integer_outputs"] = self.local.output[0].numer_denom()
-        return value
+    def integer_gradient(self, k: int) -> tuple:
+        """``output_gradient(k)`` as an integer row N (a 1 x d matrix) and a denominator D > 0
+        (``bend``).  From ``output_gradient``, not from the local maps: a ``--jobs`` coordinator
+        gets the gradients from its workers and never computes its regions' maps."""
+        cache = self.__dict__.setdefault("_integer_gradients", {})
+        if k not in cache:
+            g = self.output_gradient(k)
+            cache[k] = fmpq_mat(1, len(g), g).numer_denom()
+        return cache[k]
 
     def output_offset(self, k: int) -> fmpq:
         offsets = self.__dict__.get("_offsets")
@@ -493,7 +495,11 @@ def _check_proposals(rows: Rows, reps: list, group_of: list[int], x0: tuple, pro
 def _onto_own_rows(rows: Rows, items: list) -> list[tuple]:
     """Each point of ``items`` = [(row index, its (a, c), point)] put exactly on that row's hyperplane
     (``project_onto``), with every row's value at its point read off one integer product (rather
-    than one dot product of 80-bit rationals each)."""
+    than one dot product of 80-bit rationals each) when there are few rows: their integer matrix
+    is then built anyway, for ``not_positive``.  (Of 512 rows at d2 256x256 it is not, and building
+    it cost more than the dot products: the 2-job build went 110 -> 151 s, its peak 1.4 -> 2.5 GB.)"""
+    if len(rows) >= FEW_ROWS:
+        return [tuple(project_onto(p, rep)) for _, rep, p in items]
     d, k = rows.d, len(items)
     N, D = rows.integer
     Pn, Dp = fmpq_mat(d + 1, k, [p[r] for r in range(d) for _, _, p in items] + [1] * k).numer_denom()
@@ -769,14 +775,14 @@ def edge_normal(net: Network, a: Region, b: Region, switching: list[int]) -> tup
 def bend(a: Region, b: Region, normal: tuple, k: int) -> fmpq:
     """(grad_b - grad_a) . normal for output k: >= 0 everywhere iff output k is convex.
 
-    Over the integers: each region's output gradients are an integer matrix over one
-    denominator, the normal an integer column over another, so the two dot products are integer
-    products (at d10, 35 -> 10 us per bend against rational dot products, whose every product
-    and sum reduces a fraction of 80-bit numbers)."""
-    Na, Da = a.integer_outputs()
-    Nb, Db = b.integer_outputs()
+    Over the integers: each region's output gradient is an integer row over one denominator, the
+    normal an integer column over another, so the two dot products are integer products (at d10,
+    35 -> 10 us per bend against rational dot products, whose every product and sum reduces a
+    fraction of 80-bit numbers)."""
+    Na, Da = a.integer_gradient(k)
+    Nb, Db = b.integer_gradient(k)
     n, Dn = fmpq_mat(len(normal), 1, normal).numer_denom()
-    return fmpq((Nb * n)[k, 0] * Da - (Na * n)[k, 0] * Db, Da * Db * Dn)
+    return fmpq((Nb * n)[0, 0] * Da - (Na * n)[0, 0] * Db, Da * Db * Dn)
 
 
 def facet_bend(region: Region, facet: Facet, other: Region, k: int) -> fmpq:

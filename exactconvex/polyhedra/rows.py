@@ -42,6 +42,9 @@ def floats_of(values: Sequence[fmpq]) -> np.ndarray:
         return np.fromiter(map(float_guess, values), float, len(values))
 
 
+FEW_ROWS = 64  # below this many rows, ``not_positive`` evaluates every row exactly (``integer``)
+
+
 class Rows:
     """Constraints a_i . x + c_i >= 0, i = 0..m-1, in R^d (exact; floats alongside)."""
 
@@ -125,7 +128,7 @@ class Rows:
         m, d = len(self), self.d
         if not points:
             return []
-        if m < 64:  # few rows: one exact integer product is cheaper than the filter
+        if m < FEW_ROWS:  # few rows: one exact integer product is cheaper than the filter
             columns, _ = self.scaled_values(points)
             return [[i for i, v in enumerate(col) if v <= 0] for col in columns]
         coordinates = [v for p in points for v in p]
