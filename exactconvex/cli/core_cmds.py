@@ -195,9 +195,10 @@ def run_regions(args) -> int:
     return EXIT_YES
 
 
-def add_jobs(s) -> None:
+def add_jobs(s, certificate: bool = False) -> None:
+    also = ", and check a certificate of 2,000 regions or more with them" if certificate else ""
     s.add_argument("--jobs", type=int, default=1, metavar="N",
-                   help="explore the region graph on N processes (default 1; the same graph and certificate)")
+                   help=f"explore the region graph on N processes{also} (default 1; the same graph and certificate)")
 
 
 def add_parsers(sub) -> None:
@@ -220,7 +221,7 @@ def add_parsers(sub) -> None:
     allow_negative_values(s)  # --box -100,100
     add_network_options(s)
     add_bounds(s)
-    add_jobs(s)
+    add_jobs(s, certificate=True)
     s.set_defaults(run=run_check)
 
     s = sub.add_parser("regions", help="build the exact region adjacency graph")
