@@ -49,3 +49,22 @@ def test_dependent_gradients_fall_back_and_still_certify(seed):
         for i, p in found.items():  # each witness: on its own hyperplane, strictly inside all the others
             values = rows.values([p])[0]
             assert all((v == 0) if group_of[r] == i else (v > 0) for r, v in enumerate(values))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_scaled_values_at_reads_the_exact_values_asked_for(seed):
+    """``Rows.scaled_values_at`` (the values the facet points are projected with) equals each row's
+    exact value at its point, up to one positive factor."""
+    from exactconvex.polyhedra import dot
+
+    rng = np.random.default_rng(seed)
+    net = torch_network(rng, 3, [5, 5])
+    _, rows, _, _ = constraint_rows(net, net.local_affine(net.pattern((fmpq(1, 3), fmpq(-2, 7), fmpq(5, 11)))))
+    points = [tuple(fmpq(int(v), int(q)) for v, q in zip(rng.integers(-50, 50, 3), rng.integers(1, 9, 3)))
+              for _ in range(6)]
+    targets = [int(t) for t in rng.integers(0, len(rows), 6)]
+    values, scale = rows.scaled_values_at(targets, points)
+    assert scale > 0
+    for t, p, v in zip(targets, points, values):
+        a, c = rows.row(t)
+        assert fmpq(v, scale) == dot(a, p) + c

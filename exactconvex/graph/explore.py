@@ -275,12 +275,11 @@ def _simpler_interior_point(rows: Rows, point: tuple) -> tuple | None:
         return tuple(fmpq(int(round(f * scale)), scale) if abs(f) < 1e15 else v for v, f in zip(point, floats))
 
     # the coarsest rounding almost always works: made and checked alone first, the others only if it fails
-    for group in (lambda: [rounded(8)], lambda: [rounded(20), rounded(40), point]):
-        candidates = group()
-        for bad, cand in zip(rows.not_positive(candidates), candidates):
-            if not bad:
-                return cand
-    return None
+    coarse = rounded(8)
+    if not rows.not_positive([coarse])[0]:
+        return coarse
+    finer = [rounded(20), rounded(40), point]
+    return next((cand for bad, cand in zip(rows.not_positive(finer), finer) if not bad), None)
 
 
 def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
@@ -494,17 +493,14 @@ def _check_proposals(rows: Rows, reps: list, group_of: list[int], x0: tuple, pro
 
 def _onto_own_rows(rows: Rows, items: list) -> list[tuple]:
     """Each point of ``items`` = [(row index, its (a, c), point)] put exactly on that row's hyperplane
-    (``project_onto``), with every row's value at its point read off one integer product (rather
-    than one dot product of 80-bit rationals each) when there are few rows: their integer matrix
-    is then built anyway, for ``not_positive``.  (Of 512 rows at d2 256x256 it is not, and building
+    (``project_onto``), with every row's value at its point read off one integer product
+    (``Rows.scaled_values_at``, rather than one dot product of 80-bit rationals each) when there
+    are few rows: their integer matrix is then built anyway, for ``not_positive``.  (Of 512 rows at d2 256x256 it is not, and building
     it cost more than the dot products: the 2-job build went 110 -> 151 s, its peak 1.4 -> 2.5 GB.)"""
     if len(rows) >= FEW_ROWS:
         return [tuple(project_onto(p, rep)) for _, rep, p in items]
-    d, k = rows.d, len(items)
-    N, D = rows.integer
-    Pn, Dp = fmpq_mat(d + 1, k, [p[r] for r in range(d) for _, _, p in items] + [1] * k).numer_denom()
-    V = N * Pn
-    return [tuple(project_onto(p, rep, fmpq(V[t, j], D * Dp))) for j, (t, rep, p) in enumerate(items)]
+    values, scale = rows.scaled_values_at([t for t, _, _ in items], [p for _, _, p in items])
+    return [tuple(project_onto(p, rep, fmpq(v, scale))) for v, (_, rep, p) in zip(values, items)]
 
 
 def _recentred_proposals(A: np.ndarray, g0: np.ndarray, basis, proposals: dict):
