@@ -11,7 +11,7 @@ from flint import fmpq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactconvex.numbers import NumberError, decimal_to_q, q_from_float, q_json, q_str, to_fraction, to_q
+from exactconvex.numbers import NumberError, decimal_to_q, q_from_float, q_json, q_str, q_strs, to_fraction, to_q
 from strategies import rationals, scaled
 
 
@@ -132,6 +132,19 @@ def test_text_round_trip(x):
     assert to_fraction(q) == x
     assert to_q(q_str(q)) == q
     assert to_q(q_json(q)) == q
+
+
+@settings(max_examples=scaled(200))
+@given(st.lists(rationals(extreme=True), max_size=6))
+def test_q_strs_is_q_str_of_each(xs):
+    qs = [to_q(x) for x in xs]
+    assert q_strs(qs) == [q_str(q) for q in qs]
+
+
+def test_q_strs_beyond_the_digit_limit():
+    # one value past Python's int -> text limit sends the whole list the slow way, with the same text
+    qs = [fmpq(-3, 4), to_q("7" + "0" * 5000), fmpq(5)]
+    assert q_strs(qs) == [q_str(q) for q in qs] and q_strs(qs)[1] == "7" + "0" * 5000
 
 
 @settings(max_examples=scaled(200))

@@ -15,7 +15,7 @@ import json
 from typing import Any, Sequence
 
 from ..network import Network, network_to_dict
-from ..numbers import q_str
+from ..numbers import q_str, q_strs
 
 __all__ = ["FORMAT", "VERSION", "certificate_text", "point_json", "witness_json", "region_graph_json", "not_convex_certificate",
            "convex_certificate", "certificate_of_verdict", "equivalence_certificate",
@@ -86,7 +86,7 @@ def _member_name(key) -> str:
 
 def point_json(p) -> list[str]:
     """An exact point as a list of exact strings."""
-    return [q_str(v) for v in p]
+    return q_strs(p)
 
 
 def witness_json(w: dict) -> dict:
@@ -144,7 +144,7 @@ def region_graph_json(net: Network, arrangement, progress=None) -> dict:
         redundant = []
         for n, support, mult, const in r.redundant:
             l, j = net.hidden_neurons[n]
-            redundant.append({"neuron": [l, j], "support": list(support), "multipliers": [q_str(v) for v in mult],
+            redundant.append({"neuron": [l, j], "support": list(support), "multipliers": q_strs(mult),
                               "constant": q_str(const)})
         region = {"pattern": ["".join(map(str, s)) for s in net.split_pattern(r.pattern)],
                   "interior_point": point_json(r.interior_point), "facets": facets, "redundant": redundant}
