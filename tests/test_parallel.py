@@ -163,6 +163,12 @@ def test_workers_hold_a_window_of_maps(monkeypatch):
             self.conns = [_InProcessWorker(net, basis) for _ in range(jobs)]
             workers.extend(self.conns)
 
+        def send(self, w, message):
+            self.conns[w].send(message)
+
+        def receive(self, w):
+            return self.conns[w].recv()
+
         def close(self):
             pass
 
@@ -277,3 +283,42 @@ def test_the_coordinator_writes_bends_and_certificates_without_the_regions_maps(
     assert _bends_verdict(net, arrangement, 0).convex
     region_graph_json(net, arrangement)
     assert with_maps() == before
+
+
+def _killed_at(region: int):
+    """A stand-in for ``parallel._process`` that kills its own process when handed ``region``: the
+    system's out-of-memory killer, as a worker sees it (the workers are forked after the patch)."""
+    import os
+    import signal
+
+    real = parallel._process
+
+    def process(net, basis, task, held):
+        if task[1] == region:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(net, basis, task, held)
+
+    return process
+
+
+def test_a_killed_worker_stops_the_search_with_a_clear_error(eager_pool, monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    monkeypatch.setattr(parallel, "_process", _killed_at(20))
+    with pytest.raises(BrokenProcessPool, match=r"worker \d of 2 of the parallel exploration stopped abruptly "
+                                                r"\(killed by signal 9\)"):
+        explore(NETWORKS["torch d2 8x8"](), jobs=2)
+
+
+def test_the_cli_reports_a_killed_worker_as_such(eager_pool, monkeypatch, tmp_path, capsys):
+    from exactconvex.cli import main as cli
+
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(network_to_dict(NETWORKS["torch d2 8x8"]())))
+    monkeypatch.setattr(parallel, "_process", _killed_at(20))
+    code = cli.main(["check", str(path), "--method", "regions", "--jobs", "2", "--quiet", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "stopped abruptly (killed by signal 9); no verdict was given" in err and "try fewer --jobs" in err
+    assert "internal error" not in err and "Traceback" not in err
+    assert "stopped abruptly" in json.loads(out)["error"]

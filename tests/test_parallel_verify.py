@@ -226,3 +226,24 @@ def test_check_with_jobs_verifies_a_large_certificate_with_jobs(tmp_path, monkey
         out = tmp_path / f"cert{threshold}.json"
         assert cli.main(["check", str(net), "--method", "regions", "--cert", str(out), "--jobs", "2", "--quiet"]) == 0
         assert seen[-1] == expected and verify(str(out)).valid
+
+
+def test_the_cli_reports_a_killed_checking_process_as_such(monkeypatch, tmp_path, capsys):
+    # what the standard library's pool raises when the system kills one of its processes
+    from concurrent.futures.process import BrokenProcessPool
+
+    import exactconvex.checker
+    from exactconvex.cli import main as cli
+
+    def killed(*args, **kwargs):
+        raise BrokenProcessPool("A process in the process pool was terminated abruptly while the future was running "
+                                "or pending.")
+
+    monkeypatch.setattr(exactconvex.checker, "verify", killed)
+    path = tmp_path / "cert.json"
+    path.write_text("{}")
+    code = cli.main(["verify", str(path), "--jobs", "2"])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert "terminated abruptly while the future was running or pending; no verdict was given" in err
+    assert "try fewer --jobs" in err and "internal error" not in err

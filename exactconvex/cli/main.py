@@ -99,6 +99,14 @@ def _input_errors() -> tuple:
     return FormatError, NetworkError, NumberError, CertificateError
 
 
+def _worker_died(exc: BaseException) -> bool:
+    """Whether ``exc`` says that a process of ``--jobs`` was stopped from outside (``BrokenProcessPool``,
+    from the standard library's pools and from the parallel exploration's); its module is loaded
+    whenever such an error was raised, so nothing is imported here."""
+    pools = sys.modules.get("concurrent.futures.process")
+    return pools is not None and isinstance(exc, pools.BrokenProcessPool)
+
+
 def _one_line(message: str) -> str:
     """A message as one line with no word longer than about 200 characters (a safety net: the
     readers already shorten long literals)."""
@@ -158,6 +166,9 @@ def _run(argv: list[str]) -> int:
     except Exception as exc:
         if isinstance(exc, (UsageError, *_input_errors())):
             message = _one_line(exc)
+        elif _worker_died(exc):
+            message = _one_line(f"{str(exc).rstrip('.')}; no verdict was given. The system stops processes when "
+                                "memory runs out: try fewer --jobs")
         else:  # a bug: say so plainly; EXACTCONVEX_DEBUG=1 shows the traceback
             if os.environ.get("EXACTCONVEX_DEBUG"):
                 raise

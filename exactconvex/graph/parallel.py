@@ -37,6 +37,7 @@ import multiprocessing as mp
 import time
 import traceback
 from collections import deque
+from concurrent.futures.process import BrokenProcessPool
 from itertools import starmap
 from multiprocessing.connection import wait
 
@@ -169,6 +170,28 @@ class _Pool:
             theirs.close()
             self.conns.append(mine)
             self.procs.append(proc)
+
+    def lost(self, w: int) -> BrokenProcessPool:
+        """The error to raise when worker w stopped without answering: the system killed it (for lack of
+        memory, say).  The standard library's name for it, which the command line reports as such."""
+        proc = self.procs[w]
+        proc.join(timeout=1)
+        code = proc.exitcode
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        return BrokenProcessPool(f"worker {w + 1} of {len(self.procs)} of the parallel exploration stopped abruptly "
+                                 f"({how})")
+
+    def send(self, w: int, message) -> None:
+        try:
+            self.conns[w].send(message)
+        except OSError:  # its end of the pipe is closed: the worker is gone
+            raise self.lost(w) from None
+
+    def receive(self, w: int):
+        try:
+            return self.conns[w].recv()
+        except (EOFError, OSError):
+            raise self.lost(w) from None
 
     def close(self) -> None:
         for conn in self.conns:
@@ -326,7 +349,7 @@ def explore_parallel(net: Network, jobs: int, *, max_regions=None, timeout=None,
                 forget = state.forget_below(ids, graph.done)
                 c = next(numbers)
                 chunks[c] = ids
-                pool.conns[w].send(("work", c, [state.task(i, w) for i in ids], forget))
+                pool.send(w, ("work", c, [state.task(i, w) for i in ids], forget))
                 inflight[w] += 1
 
         with old_objects_frozen() as settle:  # as in the serial run: merged regions are not rescanned
@@ -338,7 +361,7 @@ def explore_parallel(net: Network, jobs: int, *, max_regions=None, timeout=None,
                     raise AssertionError("the parallel exploration lost track of a region")
                 for conn in wait(busy):
                     w = pool.conns.index(conn)
-                    message = conn.recv()
+                    message = pool.receive(w)
                     if message[0] == "error":
                         raise RuntimeError("a worker of the parallel exploration failed:\n" + message[1])
                     _, c, answer = message
