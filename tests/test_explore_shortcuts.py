@@ -30,6 +30,10 @@ def test_a_flipped_neighbours_rows_reuse_the_layers_up_to_the_flip(data):
     neuron = data.draw(st.sampled_from(allowed))
     if data.draw(st.booleans()):
         _ = rows.floats  # computed floats are carried over; otherwise they come on demand
+        if data.draw(st.booleans()):  # a region processed by a --jobs worker, its neighbours made after
+            _ = rows.integer, rows.trusted
+            rows.release()  # the exact matrices go, the floats stay (and are carried over)
+            assert rows._matrix is None and rows._integer is None and rows._floats is not None
     flipped = net.flip_local(local, neuron)
     if zero:
         got_neurons, got, got_zero = neurons, rows.with_row_negated(neurons.index(neuron)), zero
