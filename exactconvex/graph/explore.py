@@ -495,8 +495,9 @@ def _onto_own_rows(rows: Rows, items: list) -> list[tuple]:
     """Each point of ``items`` = [(row index, its (a, c), point)] put exactly on that row's hyperplane
     (``project_onto``), with every row's value at its point read off one integer product
     (``Rows.scaled_values_at``, rather than one dot product of 80-bit rationals each) when there
-    are few rows: their integer matrix is then built anyway, for ``not_positive``.  (Of 512 rows at d2 256x256 it is not, and building
-    it cost more than the dot products: the 2-job build went 110 -> 151 s, its peak 1.4 -> 2.5 GB.)"""
+    are few rows: their integer matrix is then built anyway, for ``not_positive``.  (Of 512 rows
+    at d2 256x256 it is not, and building it cost more than the dot products: the 2-job build
+    went 110 -> 151 s, its peak 1.4 -> 2.5 GB.)"""
     if len(rows) >= FEW_ROWS:
         return [tuple(project_onto(p, rep)) for _, rep, p in items]
     values, scale = rows.scaled_values_at([t for t, _, _ in items], [p for _, _, p in items])

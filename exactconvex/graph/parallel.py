@@ -39,7 +39,6 @@ import time
 import traceback
 from collections import deque
 from concurrent.futures.process import BrokenProcessPool
-from itertools import starmap
 from multiprocessing.connection import wait
 
 from flint import fmpq
@@ -56,17 +55,10 @@ SERIAL_LEVEL = 16  # until this many regions wait, the coordinator explores alon
 SERIAL_SECONDS = 0.5  # and for this long: a search done by then is not worth starting processes for
 
 
-def _point_out(p) -> tuple:
-    return tuple((int(v.p), int(v.q)) for v in p)
-
-
-def _point_in(p) -> tuple:
-    return tuple(starmap(fmpq, p))
-
-
-def _integers(values: list) -> list[int]:
-    """Rationals as one flat list [p0, q0, p1, q1, ...] of Python integers: half the time of a pair
-    per value to make, and a flat list pickles in half the time too (a region's facets at d6)."""
+def _integers(values) -> list[int]:
+    """Rationals as one flat list [p0, q0, p1, q1, ...] of Python integers, the one form in which
+    rationals cross between processes here (half the time of a pair per value to make, and half
+    the time to pickle: a region's facets at d6); ``_rationals`` reads it back."""
     out = [0] * (2 * len(values))
     out[0::2] = [int(v.p) for v in values]
     out[1::2] = [int(v.q) for v in values]
@@ -75,6 +67,10 @@ def _integers(values: list) -> list[int]:
 
 def _rationals(numbers: list[int]) -> list:
     return list(map(fmpq, numbers[0::2], numbers[1::2]))
+
+
+def _point(numbers: list[int]) -> tuple:
+    return tuple(_rationals(numbers))
 
 
 # ----- the workers -------------------------------------------------------------------------------
@@ -86,7 +82,7 @@ def _process(net: Network, basis, task, held: dict) -> tuple:
     (neuron, point, outward, pattern, along), (neurons, rows)); the region's own entry is added."""
     kind, rid = task[0], task[1]
     if kind == "point":  # found by the coordinator, which computed its interior point
-        pattern, x = tuple(task[2]), _point_in(task[3])
+        pattern, x = tuple(task[2]), _point(task[3])
         local = net.local_affine(pattern)
         neurons, rows, _, zero = constraint_rows(net, local)
     else:
@@ -95,8 +91,9 @@ def _process(net: Network, basis, task, held: dict) -> tuple:
             neuron, p, outward, pattern, along = parent_facets[task[3]]
             local = None if along else net.flip_local(parent_local, neuron)
         else:  # "stolen": the parent was processed by another worker; its maps from the pattern
-            _, _, _, pattern, neuron, p, outward, along = task
-            pattern, p, outward = tuple(pattern), _point_in(p), _point_in(outward)
+            _, _, _, pattern, neuron, numbers, along = task  # numbers: the facet's point, then its normal
+            values, d = _rationals(numbers), net.input_dim
+            pattern, p, outward = tuple(pattern), tuple(values[:d]), tuple(values[d:])
             local = None if along else net.local_affine(pattern)
         if along:  # the serial run's construction (``_facets_and_neighbours``)
             local = net.pattern_along(p, outward)[1]
@@ -113,13 +110,11 @@ def _process(net: Network, basis, task, held: dict) -> tuple:
     held[rid] = (local, found, (region.neurons, region.rows))
     facets = ([f[0] for f in found], [f[4] for f in found],  # neurons, alongs; points and normals:
               _integers([v for _, p, outward, _, _ in found for v in (*p, *outward)]))  # 2d values per facet
-    redundant = [(n, support, [(int(v.p), int(v.q)) for v in lam], (int(mu.p), int(mu.q)))
-                 for n, support, lam, mu in region.redundant]
+    redundant = [(n, support, _integers([*lam, mu])) for n, support, lam, mu in region.redundant]  # mu last
     G, g = local.output
-    outputs = [[(int(v.p), int(v.q)) for v in G.entries()[k * G.ncols():(k + 1) * G.ncols()]]
-               + [(int(g[k, 0].p), int(g[k, 0].q))] for k in range(G.nrows())]
+    outputs = [_integers(G.entries()[k * G.ncols():(k + 1) * G.ncols()] + [g[k, 0]]) for k in range(G.nrows())]
     keys = [bytes(pattern) for _, _, _, pattern, _ in found]
-    return keys, (_point_out(x) if kind != "point" else None, zero, facets, redundant, region.implied, outputs)
+    return keys, (_integers(x) if kind != "point" else None, zero, facets, redundant, region.implied, outputs)
 
 
 def _one_blas_thread() -> None:
@@ -150,8 +145,8 @@ def _one_blas_thread() -> None:
 def _worker(conn, net: Network, basis) -> None:
     """Serve chunks until told to stop: ("work", chunk id, tasks, forget below) answers ("done",
     chunk id, results).  A task is ("point", id, pattern, interior point), ("child", id, parent,
-    facet number) or ("stolen", id, parent, pattern, neuron, facet point, outward, along); the maps of
-    regions below ``forget below`` are dropped first."""
+    facet number) or ("stolen", id, parent, pattern, neuron, the facet's point and normal, along),
+    rationals as ``_integers``; the maps of regions below ``forget below`` are dropped first."""
     _one_blas_thread()
     gc.freeze()  # what the worker inherited is never its garbage: its collections scan only its own objects
     held: dict = {}
@@ -249,12 +244,16 @@ def _merge(graph: _Graph, region: Region, result, worker: int, state: "_State") 
     """Record one worker result for ``region``, adding its new neighbours in facet order."""
     keys, (point, zero, facets, redundant, implied, outputs) = result
     if point is not None:
-        region.interior_point = _point_in(point)
+        region.interior_point = _point(point)
     region.has_zero = zero
-    region.redundant = [(n, support, list(starmap(fmpq, lam)), fmpq(*mu)) for n, support, lam, mu in redundant]
+    region.redundant = []
+    for n, support, numbers in redundant:  # the multipliers, then the constant
+        values = _rationals(numbers)
+        region.redundant.append((n, support, values[:-1], values[-1]))
     region.implied = implied
-    region.__dict__["_gradients"] = {k: _point_in(row[:-1]) for k, row in enumerate(outputs)}
-    region.__dict__["_offsets"] = [fmpq(*row[-1]) for row in outputs]
+    outputs = [_rationals(row) for row in outputs]  # per output: its gradient, then its offset
+    region.__dict__["_gradients"] = {k: tuple(row[:-1]) for k, row in enumerate(outputs)}
+    region.__dict__["_offsets"] = [row[-1] for row in outputs]
     by_key, regions, net = state.by_key, graph.regions, state.net
     out = region.facets
     neurons, alongs, numbers = facets
@@ -329,11 +328,11 @@ class _State:
         origin = self.origin.pop(i, None)
         if origin is None:  # found by the coordinator
             r = self.regions[i]
-            return ("point", i, bytes(r.pattern), _point_out(r.interior_point))
+            return ("point", i, bytes(r.pattern), _integers(r.interior_point))
         parent, k, neuron, p, outward, along = origin
         if self.owner.get(parent) == w:
             return ("child", i, parent, k)
-        return ("stolen", i, parent, bytes(self.regions[i].pattern), neuron, _point_out(p), _point_out(outward), along)
+        return ("stolen", i, parent, bytes(self.regions[i].pattern), neuron, _integers((*p, *outward)), along)
 
 
 def explore_parallel(net: Network, jobs: int, *, max_regions=None, timeout=None, progress=None) -> Arrangement:

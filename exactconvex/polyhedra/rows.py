@@ -116,7 +116,7 @@ class Rows:
         """Drop the exact matrices (rebuilt on demand).  The floats stay: the rows of a neighbour
         across a facet start from these (``rows_after_flip``) and carry them over, converting only
         their new rows (a ``--jobs`` worker makes a region's neighbours after releasing its rows:
-        converting them all again cost it 4 % of its time at d6 8x8)."""
+        converting them all again cost the workers about a tenth of their CPU time at d6 8x8)."""
         self._matrix = self._integer = None
 
     def not_positive(self, points: Sequence[Sequence[fmpq]]) -> list[list[int]]:
@@ -167,15 +167,19 @@ class Rows:
         e = (self.matrix * _columns(self.d, points, directions)).entries()
         return [e[j::k] for j in range(k)]
 
+    def _scaled_product(self, points, directions=()) -> tuple[fmpz_mat, fmpz]:
+        """N P and s = D Dp > 0 for the rows N / D and the columns P / Dp of ``_columns``: the values
+        (then slopes) at the points (then along the directions), times s."""
+        N, D = self.integer
+        Pn, Dp = _columns(self.d, points, directions).numer_denom()
+        return N * Pn, D * Dp
 
     def scaled_values_at(self, rows: Sequence[int], points: Sequence[Sequence[fmpq]]) -> tuple[list[fmpz], fmpz]:
         """Row rows[j]'s value at points[j], for each j, times one positive integer s (returned with
         them): the product of ``scaled_values``, of which only these k entries are read (not all
         m x k, which at m = 60 rows cost more than the product)."""
-        N, D = self.integer
-        Pn, Dp = _columns(self.d, points, ()).numer_denom()
-        V = N * Pn
-        return [V[i, j] for j, i in enumerate(rows)], D * Dp
+        V, s = self._scaled_product(points)
+        return [V[i, j] for j, i in enumerate(rows)], s
 
     def scaled_values(self, points: Sequence[Sequence[fmpq]], directions: Sequence[Sequence[fmpq]] = ()
                       ) -> tuple[list[list[fmpz]], fmpz]:
@@ -187,10 +191,9 @@ class Rows:
         k, m = len(points) + len(directions), len(self)
         if not m or not k:
             return [[] for _ in range(k)], fmpz(1)
-        N, D = self.integer
-        Pn, Dp = _columns(self.d, points, directions).numer_denom()
-        e = (N * Pn).entries()
-        return [e[j::k] for j in range(k)], D * Dp
+        V, s = self._scaled_product(points, directions)
+        e = V.entries()
+        return [e[j::k] for j in range(k)], s
 
 
 def _columns(d: int, points, directions) -> fmpq_mat:
