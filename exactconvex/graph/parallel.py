@@ -25,9 +25,12 @@ queued for another: it gets the pattern and the facet as integers and rebuilds t
 pattern.  The coordinator's regions compute their local maps and rows when asked
 (``LazyRegion``): from their parent's, like the serial run, when those are at hand, otherwise
 from their pattern.  The first few regions, until enough are waiting, are processed by the
-coordinator itself, complete, as in the serial run; so is everything for the first half second
-(``SERIAL_SECONDS``: at d10 4x4, 256 regions in 0.25 s, two processes made the search 20 % slower).
-When the pool starts changes nothing in the result.
+coordinator itself, complete, as in the serial run; so is everything for the first tenth of a
+second (``SERIAL_SECONDS``: a search done by then is not worth starting processes for; starting
+them costs 10-15 ms, and the regions waiting then are rebuilt from their patterns.  Half a second,
+as before, left one core idle for that long: median of 5 runs each, d3 32x32 3.62 -> 3.45 s, d4
+16x16 3.05 -> 2.81 s, d6 6x6 1.72 -> 1.56 s, d3 10x10 0.37 -> 0.36 s).  When the pool starts
+changes nothing in the result.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ __all__ = ["explore_parallel"]
 CHUNK = 12  # most regions per message: large enough to amortise the transfer, small enough to balance
 DEPTH = 2  # messages in flight per worker: none waits for the coordinator
 SERIAL_LEVEL = 16  # until this many regions wait, the coordinator explores alone
-SERIAL_SECONDS = 0.5  # and for this long: a search done by then is not worth starting processes for
+SERIAL_SECONDS = 0.1  # and for this long: a search done by then is not worth starting processes for
 
 
 def _integers(values) -> list[int]:
