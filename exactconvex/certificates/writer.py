@@ -29,6 +29,7 @@ def _header(claim: str, net: Network) -> dict:
 
 
 _ONE_LINE = json.JSONEncoder(separators=(",", ":"))  # no indent: the standard library's C encoder
+_DIGITS = bytes.maketrans(b"\x00\x01", b"01")  # a pattern's 0/1 as the characters "0"/"1"
 
 
 def certificate_text(cert: dict, depth: int = 3) -> str:
@@ -146,7 +147,8 @@ def region_graph_json(net: Network, arrangement, progress=None) -> dict:
             l, j = net.hidden_neurons[n]
             redundant.append({"neuron": [l, j], "support": list(support), "multipliers": q_strs(mult),
                               "constant": q_str(const)})
-        region = {"pattern": ["".join(map(str, s)) for s in net.split_pattern(r.pattern)],
+        bits = bytes(r.pattern).translate(_DIGITS).decode()  # (patterns hold 0 and 1 only: ``local_affine``)
+        region = {"pattern": [bits[a:b] for a, b in layers],
                   "interior_point": point_json(r.interior_point), "facets": facets, "redundant": redundant}
         if implied:
             region["implied"] = implied
