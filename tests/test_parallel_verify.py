@@ -247,3 +247,35 @@ def test_the_cli_reports_a_killed_checking_process_as_such(monkeypatch, tmp_path
     assert code == 2
     assert "terminated abruptly while the future was running or pending; no verdict was given" in err
     assert "try fewer --jobs" in err and "internal error" not in err
+
+
+class _DiesWhenUnpickled:
+    """Passed to the other parts' processes as ``reference`` (true: the plain kernels in part 0):
+    unpickling it there kills that process, as the system does when memory runs out."""
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __reduce__(self):
+        return exec, ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)",)
+
+
+def test_a_killed_part_stops_verification_before_part_0_is_done(tmp_path, monkeypatch, cert):
+    from concurrent.futures.process import BrokenProcessPool
+
+    from exactconvex.checker import region_graph
+
+    well_formed = region_graph.check_region_well_formed
+
+    def slowly(*args):  # part 0 (this process) takes about 0.1 s per region; the other part dies at once
+        import time
+
+        time.sleep(0.1)
+        return well_formed(*args)
+
+    monkeypatch.setattr(region_graph, "check_region_well_formed", slowly)
+    seen = []
+    with pytest.raises(BrokenProcessPool):
+        verify(write(tmp_path, cert), reference=_DiesWhenUnpickled(), jobs=2, progress=lambda d, t: seen.append((d, t)))
+    total = len(cert["region_graph"]["regions"])
+    assert total >= 32 and seen and max(d for d, _ in seen) < total  # stopped at a progress call, before the end

@@ -154,14 +154,21 @@ def verify(cert, network=None, *, reference: bool = False, progress: Callable[[i
     if jobs == 1:
         return _part(cert, network, reference, (0, 1), progress)
     import multiprocessing  # (forkserver: no fork of a process whose threads, as a progress bar's, hold locks)
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
 
     context = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
                                           else "spawn")
-    scaled = None if progress is None else (lambda done, total: progress(min(total, done * jobs), total))
+
+    def watched(done: int, total: int) -> None:  # a part whose process died (killed) stops part 0 now: no verdict
+        for f in others:
+            if f.done() and isinstance(f.exception(), BrokenProcessPool):
+                raise f.exception()
+        if progress is not None:
+            progress(min(total, done * jobs), total)
+
     with ProcessPoolExecutor(jobs - 1, mp_context=context) as pool:  # parts 1, ..., jobs - 1 there, part 0 here
         others = [pool.submit(_part, cert, network, reference, (k, jobs)) for k in range(1, jobs)]
-        for outcome in [lambda: _part(cert, network, reference, (0, jobs), scaled)] + [f.result for f in others]:
+        for outcome in [lambda: _part(cert, network, reference, (0, jobs), watched)] + [f.result for f in others]:
             result = outcome()  # (a CertificateError raised in a part is raised here)
             if not result.valid:  # this part read the whole certificate (``read_the_rest``): it decides
                 return result
