@@ -272,7 +272,7 @@ def high_dimension_table(quick, seed, timeout=None, only=None):
     print(f"\nHigher dimensions: ICNN-structured with the input passed into every layer, PyTorch default init, one "
           f"network each, certified (region graph + certificate), serial, timeout {timeout} s ({load()}); reg/s "
           f"over wall time, and over this process's CPU time (what another load on the machine does not change); "
-          f"last column: reg/s over wall time with --jobs 2; a row whose run takes under 5 s: the median of 5 runs")
+          f"last column: reg/s over wall time with --jobs 2; a run that takes under 5 s: the median of 5 runs")
     head = (f"{'arch':<8} {'regions':>8} {'done':>5} {'seconds':>8} {'reg/s':>6} {'cpu r/s':>7} {'target':>6} {'met':>4} "
             f"{'median ms':>9} {'max ms':>7} {'max/med':>7} {'<=10x':>5} {'2 jobs':>6}")
     print(head)
@@ -286,6 +286,8 @@ def high_dimension_table(quick, seed, timeout=None, only=None):
         med, top = float(np.median(costs)), float(np.max(costs))
         rate = count / dt
         count2, dt2, _, _, _ = _per_region(net, timeout, jobs=2)
+        if dt2 < 5:  # as above: the median of 5 runs
+            dt2 = statistics.median([dt2] + [_per_region(net, timeout, jobs=2)[1] for _ in range(4)])
         print(f"{name:<8} {count:>8} {'yes' if complete else 'no':>5} {dt:>8.1f} {rate:>6.0f} {count / cpu:>7.0f} {target:>6} "
               f"{'yes' if rate >= target else 'NO':>4} {med * 1e3:>9.2f} {top * 1e3:>7.1f} {top / med:>7.1f} "
               f"{'yes' if top <= 10 * med else 'NO':>5} {count2 / dt2:>6.0f}")
