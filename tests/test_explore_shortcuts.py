@@ -69,3 +69,37 @@ def test_explored_regions_hold_no_rows_and_rebuild_the_plain_ones_when_asked(net
         neurons, rows, _, zero = constraint_rows(net, net.local_affine(r.pattern))
         assert (r.neurons, r.rows.flat) == (neurons, rows.flat)
         assert r.constraints == [(n,) + rows.row(i) for i, n in enumerate(neurons)]
+
+
+def _plain_constraint_rows(net, local):
+    """``constraint_rows`` neuron by neuron from the local maps: g = z (on) or -z (off)."""
+    neurons, flat, feasible, zero = [], [], True, False
+    for l in range(1, net.depth):
+        G, g = local.pre[l]
+        for j in range(G.nrows()):
+            n = net.neuron_index(l, j)
+            s = 1 if local.pattern[n] else -1
+            a, c = [G[j, t] for t in range(net.input_dim)], g[j, 0]
+            if any(v != 0 for v in a):
+                neurons.append(n)
+                flat += [s * v for v in a] + [s * c]
+            elif c == 0:
+                zero = True
+            elif s * c < 0:
+                feasible = False
+    return neurons, flat, feasible, zero
+
+
+@settings(max_examples=scaled(60), deadline=None)
+@given(st.data())
+def test_the_rows_of_wide_layers_are_the_plain_ones(data):
+    # layers of 16 neurons or more are converted in one pass when none of their rows is constant
+    # (integers from -1 to 1 make constant and zero neurons likely, so both ways are taken)
+    from fractions import Fraction
+
+    values = st.one_of(st.integers(-1, 1), st.fractions(Fraction(-3), Fraction(3), max_denominator=7))
+    net = data.draw(networks(d_range=(1, 3), depth_range=(2, 3), width_range=(14, 18), values=values,
+                             slopes=st.sampled_from([0, "1/4"])))
+    local = net.local_affine(data.draw(patterns(net)))
+    neurons, rows, feasible, zero = constraint_rows(net, local)
+    assert (neurons, rows.flat, feasible, zero) == _plain_constraint_rows(net, local)

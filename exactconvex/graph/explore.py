@@ -168,6 +168,7 @@ def constraint_rows(net: Network, local: LocalAffine) -> tuple[list[int], Rows, 
 def _rows_from_layer(net: Network, local: LocalAffine, first: int) -> tuple[list[int], Rows, bool, bool]:
     """``constraint_rows`` of the layers from ``first`` on."""
     d = net.input_dim
+    w = d + 1
     neurons, flat = [], []
     feasible, zero = True, False
     idx = net.neuron_index(first, 0)
@@ -175,7 +176,19 @@ def _rows_from_layer(net: Network, local: LocalAffine, first: int) -> tuple[list
     for l in range(first, net.depth):
         G, g = local.pre[l]
         eG, eg = G.entries(), g.entries()
-        for j, c in enumerate(eg):
+        if len(eg) >= 16 and all(eG):  # (a wide layer) no row is constant: [a | c] interleaved at once, off rows negated
+            n = len(eg)
+            rows = [None] * (n * w)
+            for t in range(d):
+                rows[t::w] = eG[t::d]
+            rows[d::w] = eg
+            for k in [j * w for j, on in enumerate(pattern[idx:idx + n]) if not on]:
+                rows[k:k + w] = [-v for v in rows[k:k + w]]
+            neurons.extend(range(idx, idx + n))
+            flat.extend(rows)
+            idx += n
+            continue
+        for j, c in enumerate(eg):  # row by row: some may be constant (zero, or deciding feasibility)
             a = eG[j * d:(j + 1) * d]
             on = pattern[idx]
             if any(a):
