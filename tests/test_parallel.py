@@ -229,16 +229,27 @@ def test_cli_jobs_writes_the_same_certificate(tmp_path):
     path = tmp_path / "net.json"
     path.write_text(json.dumps(network_to_dict(net)))
     outs = []
-    for jobs in ("1", "2"):
+    for jobs in ("1", "2", "0"):  # 0: one process per CPU, as sweep --jobs 0
         cert = tmp_path / f"cert{jobs}.json"
         run = subprocess.run([sys.executable, "-m", "exactconvex", "check", str(path), "--method", "regions",
                               "--cert", str(cert), "--jobs", jobs, "--quiet"], capture_output=True, text=True)
         assert run.returncode == 0, run.stderr
         outs.append(cert.read_bytes())
-    assert outs[0] == outs[1]
-    bad = subprocess.run([sys.executable, "-m", "exactconvex", "regions", str(path), "--jobs", "0"],
+    assert outs[0] == outs[1] == outs[2]
+    bad = subprocess.run([sys.executable, "-m", "exactconvex", "regions", str(path), "--jobs", "-2"],
                          capture_output=True, text=True)
-    assert bad.returncode == 2 and "--jobs" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "--jobs must be at least 1, or 0 for one per CPU" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_jobs_0_is_one_process_per_cpu(monkeypatch):
+    import argparse
+
+    from exactconvex.cli.common import jobs_option
+    from exactconvex.sweep import engines
+
+    monkeypatch.setattr(engines, "cpu_count", lambda: 7)
+    assert jobs_option(argparse.Namespace(jobs=0)) == 7 and jobs_option(argparse.Namespace(jobs=3)) == 3
 
 
 def test_the_coordinator_hands_its_frozen_regions_back_to_the_collector(eager_pool, monkeypatch):

@@ -171,8 +171,10 @@ def test_cli_verify_with_jobs(tmp_path, cert):
     assert code == 1 and "invalid certificate: region" in err
     code, _, err = run(unreadable, "--jobs", "2")
     assert code == 2 and "Traceback" not in err
-    code, _, err = run(path, "--jobs", "0")
-    assert code == 2 and "--jobs must be at least 1" in err
+    code, _, err = run(path, "--jobs", "-1")
+    assert code == 2 and "--jobs must be at least 1, or 0 for one per CPU, got -1" in err
+    code, _, err = run(path, "--jobs", "0")  # one per CPU, as sweep --jobs 0
+    assert code == 0, err
 
 
 def test_a_fault_found_after_a_lean_pass_still_reads_every_region_whole(tmp_path, stream_everything):

@@ -569,9 +569,13 @@ def _short(text: str) -> str:
 
 
 def jobs_option(args) -> int:
-    """``--jobs N``: processes for the region graph, explored or checked (N >= 1; the same graph,
-    certificate and verdict for every N)."""
+    """``--jobs N``: processes for the region graph, explored or checked (N >= 1, or 0 for one per
+    CPU this process may use, as ``sweep --jobs 0``; the same graph, certificate and verdict for every N)."""
     jobs = getattr(args, "jobs", 1)
+    if jobs == 0:
+        from ..sweep.engines import cpu_count
+
+        return cpu_count()
     if jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+        raise UsageError(f"--jobs must be at least 1, or 0 for one per CPU, got {jobs}")
     return jobs

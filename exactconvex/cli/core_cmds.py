@@ -198,7 +198,8 @@ def run_regions(args) -> int:
 def add_jobs(s, certificate: bool = False) -> None:
     also = ", and check a certificate of 2,000 regions or more with them" if certificate else ""
     s.add_argument("--jobs", type=int, default=1, metavar="N",
-                   help=f"explore the region graph on N processes{also} (default 1; the same graph and certificate)")
+                   help=f"explore the region graph on N processes{also} (default 1; 0: one per CPU; the same graph "
+                        "and certificate)")
 
 
 def add_parsers(sub) -> None:

@@ -46,7 +46,8 @@ def add_parser(subparsers):
                         '(or {"valid": null, "error"} when unreadable)')
     s.add_argument("--quiet", action="store_true", help="no progress report on stderr")
     s.add_argument("--jobs", type=int, default=1, metavar="N",
-                   help="share the checks of the region graph among N processes (default 1; the same verdict)")
+                   help="share the checks of the region graph among N processes (default 1; 0: one per CPU; the same "
+                        "verdict)")
     add_network_options(s)
     s.set_defaults(run=run)
     return s
