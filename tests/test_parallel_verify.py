@@ -269,10 +269,10 @@ def test_a_killed_part_stops_verification_before_part_0_is_done(tmp_path, monkey
 
     well_formed = region_graph.check_region_well_formed
 
-    def slowly(*args):  # part 0 (this process) takes about 0.1 s per region; the other part dies at once
-        import time
+    def slowly(*args):  # part 0 (this process) takes 0.15 s per region read; the other part dies at once, and
+        import time  # its death is known long before part 0's first progress step after the start (16 regions)
 
-        time.sleep(0.1)
+        time.sleep(0.15)
         return well_formed(*args)
 
     monkeypatch.setattr(region_graph, "check_region_well_formed", slowly)
