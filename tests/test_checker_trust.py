@@ -132,6 +132,7 @@ def test_trusted_base_is_small_and_counted_in_the_docs():
     # the marks form of implied neurons (issue 13): 2534 and 2035
     # the region graph's checks shared by parts, verify(..., jobs=N) (issue 13): 2590 and 2086
     # verify --jobs stops when another part's process was killed (issue 13): 2597 and 2091
-    assert code < total < 2600, (total, code)
+    # implied groups' marks read straight into positions, 4 % off verifying d2 256x256 (issue 13): 2604 and 2098
+    assert code < total < 2610, (total, code)
     docs = " ".join((ROOT / "docs" / "certificate-format.md").read_text().split())
     assert f"they are {total:,} lines, {code:,} of them neither blank nor comments" in docs, (total, code)

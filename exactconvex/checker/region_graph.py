@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
-from itertools import chain, compress, count, repeat
+from itertools import chain, compress, count
 from typing import Any, Callable, NamedTuple
 
 from flint import fmpq, fmpq_mat, fmpz, fmpz_mat
@@ -98,7 +98,7 @@ class ImpliedGroup:
     with multipliers the checker solves for."""
 
     facets: tuple[int, ...]
-    neurons: tuple[Neuron, ...]
+    neurons: tuple[Neuron, ...] | tuple[str, ...]  # [layer, index] each, or marks: one 0/1 string per hidden layer
 
 
 @dataclass(frozen=True)
@@ -153,8 +153,7 @@ def _implied_group(doc: Any, where: str) -> ImpliedGroup:
     if neurons and set(map(type, neurons)) == {str}:  # marks: string l - 1 has "1" at each neuron of layer l
         if not all(set(marks) <= {"0", "1"} for marks in neurons):
             raise CertificateError(f"{where}.neurons: marks are strings of 0 and 1, one per hidden layer")
-        return ImpliedGroup(facets, tuple(chain.from_iterable(  # (l, j) for each j with marks[j] == "1"
-            zip(repeat(l), compress(count(), map("1".__eq__, marks))) for l, marks in enumerate(neurons, 1))))
+        return ImpliedGroup(facets, tuple(neurons))  # (the check reads the marks straight into positions)
     return ImpliedGroup(facets, _neurons(neurons, f"{where}.neurons"))
 
 
@@ -647,9 +646,17 @@ def _check_implied_group(w: str, group: ImpliedGroup, maps: RegionMaps, facet_co
     F = facet_constraints
     if len(set(group.facets)) != len(group.facets) or not all(0 <= f < len(F) for f in group.facets):
         raise Invalid(f"{w}: the facets {list(group.facets)} are not distinct facets of the region")
-    positions = list(map(layout.positions.get, group.neurons))
-    if None in positions:  # (the message is only written when needed: this is hot)
-        raise Invalid(f"{w}: the network has no {Neuron(*group.neurons[positions.index(None)])}")
+    if group.neurons and type(group.neurons[0]) is str:  # marks: position starts[l - 1] + j where string l - 1 has "1"
+        widths = layout.widths  # a "1" past its layer's width, or in a string past the hidden layers, names no neuron
+        beyond = [(l, m.find("1", widths[l - 1] if l <= len(widths) else 0)) for l, m in enumerate(group.neurons, 1)]
+        beyond = [(l, j) for l, j in beyond if j >= 0]
+        if beyond:
+            raise Invalid(f"{w}: the network has no {Neuron(*beyond[0])}")
+        positions = [p for a, m in zip(layout.starts, group.neurons) for p in compress(count(a), map("1".__eq__, m))]
+    else:
+        positions = list(map(layout.positions.get, group.neurons))
+        if None in positions:  # (the message is only written when needed: this is hot)
+            raise Invalid(f"{w}: the network has no {Neuron(*group.neurons[positions.index(None)])}")
     d1, kind, C = len(maps.outputs[0]), maps.kind, maps.constraints  # d + 1; fmpq_mat or fmpz_mat
     columns = [F[f] for f in group.facets] + [(0,) * (d1 - 1) + (1,)]  # the last one: the constant 1
     M = kind(d1, len(columns), [g[t] for t in range(d1) for g in columns])
@@ -660,7 +667,7 @@ def _check_implied_group(w: str, group: ImpliedGroup, maps: RegionMaps, facet_co
                                      f"independent")
         require(outcome.fits, f"{w}: some listed constraint is not a combination of the facets {list(group.facets)} "
                               f"and a constant")
-        raise Invalid(f"{w}: the constraint of {Neuron(*group.neurons[outcome.negative])} needs a negative multiplier")
+        raise Invalid(f"{w}: the constraint of {layout.neuron(positions[outcome.negative])} needs a negative multiplier")
     return positions
 
 
