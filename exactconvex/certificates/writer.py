@@ -59,20 +59,31 @@ def certificate_text(cert: dict, depth: int = 3) -> str:
      }
     }
     """
-    return _layout(cert, 0, depth) + "\n"
+    parts: list[str] = []
+    _layout(cert, 0, depth, parts)
+    parts.append("\n")
+    return "".join(parts)  # one copy of the text (concatenating each level's text copied 88 MB ten times at d2 256x256)
 
 
-def _layout(value: Any, level: int, depth: int) -> str:
+def _layout(value: Any, level: int, depth: int, out: list[str]) -> None:
+    """Append ``value``'s text at ``level`` to ``out``."""
     nested = isinstance(value, dict) or isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)
     if level >= depth or not nested or not value:  # a number, a string or a list of them: on one line
-        return _ONE_LINE.encode(value)
-    if isinstance(value, dict):
-        items = [_ONE_LINE.encode(_member_name(key)) + ":" + _layout(v, level + 1, depth) for key, v in value.items()]
-    else:
-        items = [_layout(v, level + 1, depth) for v in value]
-    ends = "{}" if isinstance(value, dict) else "[]"
+        out.append(_ONE_LINE.encode(value))
+        return
     inner = "\n" + " " * (level + 1)
-    return ends[0] + inner + ("," + inner).join(items) + "\n" + " " * level + ends[1]
+    if isinstance(value, dict):
+        out.append("{")
+        for k, (key, v) in enumerate(value.items()):
+            out.append(("," if k else "") + inner + _ONE_LINE.encode(_member_name(key)) + ":")
+            _layout(v, level + 1, depth, out)
+        out.append("\n" + " " * level + "}")
+    else:
+        out.append("[")
+        for k, v in enumerate(value):
+            out.append(("," if k else "") + inner)
+            _layout(v, level + 1, depth, out)
+        out.append("\n" + " " * level + "]")
 
 
 def _member_name(key) -> str:
