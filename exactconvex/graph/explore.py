@@ -176,7 +176,7 @@ def _rows_from_layer(net: Network, local: LocalAffine, first: int) -> tuple[list
     for l in range(first, net.depth):
         G, g = local.pre[l]
         eG, eg = G.entries(), g.entries()
-        if len(eg) >= 16 and all(eG):  # (a wide layer) no row is constant: [a | c] interleaved at once, off rows negated
+        if len(eg) >= 16 and all(eG):  # a wide layer, no zero weight (so no constant row): all rows at once
             n = len(eg)
             rows = [None] * (n * w)
             for t in range(d):

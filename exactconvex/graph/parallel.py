@@ -16,9 +16,9 @@ still be in work.  Region ids grow with their parent's id (parents are merged in
 tells a worker which local maps it may drop.
 
 Only what the merge and the certificate need crosses process boundaries, as Python integers
-(python-flint matrices do not pickle): patterns as bytes, rationals as numerator and
-denominator (a region's facet points and normals in one flat list), per region its point,
-facets, Farkas data and output gradients.  A worker keeps
+(python-flint matrices do not pickle): patterns as bytes, rationals as flat lists of numerators
+and denominators (``_integers``), per region its point, facets, Farkas data and output
+gradients.  A worker keeps
 the local maps and facets of the regions it processed, so a child found there is sent back to
 it as (id, parent, facet number) alone.  A worker with nothing left to do takes (steals) regions
 queued for another: it gets the pattern and the facet as integers and rebuilds the maps from the
