@@ -55,6 +55,8 @@ def faulty(cert: dict, r: int, kind: str) -> dict:
         R["facets"][0]["neighbor"] = r
     elif kind == "redundancy dropped":  # check 4
         R["redundant"], R["implied"] = [], []
+    elif kind == "facet point too short":  # the form of a point: only its owner reads the region's points
+        R["facets"][-1]["point"] = R["facets"][-1]["point"][:1]
     return c
 
 
@@ -65,7 +67,7 @@ def write(tmp_path, doc, name="c.json") -> str:
 
 
 @pytest.mark.parametrize("kind", ["interior point on a facet", "facet point moved", "wrong neighbour",
-                                  "redundancy dropped"])
+                                  "redundancy dropped", "facet point too short"])
 @pytest.mark.parametrize("parts", [2, 3])
 def test_exactly_the_owner_of_a_faulty_region_finds_the_fault(tmp_path, stream_everything, cert, kind, parts):
     regions = cert["region_graph"]["regions"]
@@ -79,7 +81,10 @@ def test_exactly_the_owner_of_a_faulty_region_finds_the_fault(tmp_path, stream_e
         path = write(tmp_path, bad)
         for source in (path, bad):  # streamed (the others' regions read lean) and in memory
             found = [not _part(source, None, False, (k, parts)).valid for k in range(parts)]
-            assert found == [k == owner(r, n, parts) for k in range(parts)], (r, found)
+            if kind == "facet point too short" and source is bad:  # in memory every region is read whole
+                assert all(found)
+            else:
+                assert found == [k == owner(r, n, parts) for k in range(parts)], (r, found)
             reasons = [_part(source, None, False, (k, parts)).reason for k in range(parts)]
             assert serial.reason in reasons
 
@@ -131,6 +136,15 @@ def test_a_malformed_entry_is_unreadable_whichever_part_reads_it(tmp_path, strea
     for jobs in (2, 3):
         with pytest.raises(CertificateError):
             verify(path, jobs=jobs)
+    for where in ("interior_point", "point"):  # points, which only the owner of their region reads
+        points = copy.deepcopy(cert)
+        R = points["region_graph"]["regions"][-1]
+        (R if where == "interior_point" else R["facets"][0])[where][0] = "1/0"
+        path = write(tmp_path, points, "points.json")
+        assert _part(path, None, False, (0, 2)).valid  # read lean there: not read
+        for jobs in (1, 2, 3):
+            with pytest.raises(CertificateError, match=where):
+                verify(path, jobs=jobs)
     # part 0 reads the last regions lean and stops at an invalid region 0: it still reads them whole
     bad["region_graph"]["regions"][0] = faulty(cert, 0, "wrong neighbour")["region_graph"]["regions"][0]
     path = write(tmp_path, bad)
@@ -281,3 +295,14 @@ def test_a_killed_part_stops_verification_before_part_0_is_done(tmp_path, monkey
         verify(write(tmp_path, cert), reference=_DiesWhenUnpickled(), jobs=2, progress=lambda d, t: seen.append((d, t)))
     total = len(cert["region_graph"]["regions"])
     assert total >= 32 and seen and max(d for d, _ in seen) < total  # stopped at a progress call, before the end
+
+
+def test_every_part_checks_the_neighbours_of_every_region(tmp_path, stream_everything, cert):
+    """A region's facets' neighbours are read by every part, even where the region's points are not."""
+    n = len(cert["region_graph"]["regions"])
+    bad = copy.deepcopy(cert)
+    bad["region_graph"]["regions"][-1]["facets"][0]["neighbor"] = n
+    path = write(tmp_path, bad)
+    for part in (0, 1):  # part 0 reads the last region lean, part 1 whole
+        result = _part(path, None, False, (part, 2))
+        assert not result.valid and f"facet 0: neighbor {n} is not a region index" in result.reason

@@ -176,7 +176,7 @@ class StreamedArray:
 
         self.path, self.what, self.size = path, what, size
         self.complete = False  # set when every element was read as a region (``region_graph.StreamedRegions``)
-        self.lean = False  # set when some were read without their entries, which another process reads
+        self.lean = False  # set when some were read without their points and entries, which another process reads
         self.starts, self.ends = array("q", (a for a, _ in spans)), array("q", (b for _, b in spans))
 
     def __len__(self) -> int:
