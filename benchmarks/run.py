@@ -16,7 +16,8 @@ Writes ``benchmarks/results/time_vs_regions.png`` when matplotlib is installed.
 Issue 13 added, before those: certification side by side with the paper authors' float32
 checker (``--anchor PATH``, a checkout of github.com/annegnx/beyondicnn; skipped without it),
 higher dimensions (d6 8x8, d8 8x8, d10 4x4 with input passthroughs: certified regions per second
-and the costliest region against the median), ``--jobs 2`` against one process, and building
+and the costliest region against the median, the 20 costliest re-timed on their own since the
+machine's own pauses reach 30 ms), ``--jobs 2`` against one process, and building
 against verifying (each in its own process, with peak memory; up to d2 256x256).
 """
 
