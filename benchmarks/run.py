@@ -257,10 +257,11 @@ def _retimed(net, cert, regions, repeats=3) -> list[float]:
     from its pattern, its facets, and every neighbour's maps, rows and interior point as if all of them
     were new; at least what the search did for it.  A region's cost as timed in the run includes the
     machine's pauses, which a plain busy loop sees too (``machine_pauses``)."""
-    import exactconvex.graph  # noqa: F401  (the module, not the function the package exports)
+    import importlib
+
     from exactconvex.numbers import to_q
 
-    explore = sys.modules["exactconvex.graph.explore"]
+    explore = importlib.import_module("exactconvex.graph.explore")  # the module (the package exports the function)
     basis = explore.span_basis(explore._input_facing_rows(net))
     listed = cert["region_graph"]["regions"]
     out = []

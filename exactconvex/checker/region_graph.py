@@ -128,10 +128,12 @@ def _neurons(values: list, where: str) -> tuple[Neuron, ...]:
     return tuple(_neuron(n, f"{where}[{i}]") for i, n in enumerate(values))
 
 
-def _facet(doc: Any, where: str) -> Facet:
+def _facet(doc: Any, where: str, full: bool = True) -> Facet:
+    """A facet; without its point unless ``full`` (as ``_region``)."""
     doc = typed(doc, dict, where)
-    return Facet(_neuron(field(doc, "neuron", where), f"{where}.neuron"), numbers(field(doc, "point", where),
-                 f"{where}.point"), _index(field(doc, "neighbor", where), f"{where}.neighbor"))
+    return Facet(_neuron(field(doc, "neuron", where), f"{where}.neuron"),
+                 numbers(field(doc, "point", where), f"{where}.point") if full else None,
+                 _index(field(doc, "neighbor", where), f"{where}.neighbor"))
 
 
 def _farkas_entry(doc: Any, where: str) -> FarkasEntry:
@@ -157,21 +159,14 @@ def _implied_group(doc: Any, where: str) -> ImpliedGroup:
     return ImpliedGroup(facets, _neurons(neurons, f"{where}.neurons"))
 
 
-def _lean_facet(doc: Any, where: str) -> Facet:
-    doc = typed(doc, dict, where)
-    return Facet(_neuron(field(doc, "neuron", where), f"{where}.neuron"), None,
-                 _index(field(doc, "neighbor", where), f"{where}.neighbor"))
-
-
 def _region(doc: Any, where: str, full: bool = True) -> Region:
     """A region; unless ``full`` (for a region that another process checks: ``check_region_graph``
     with parts), only its pattern and its facets' neurons and neighbours (no points, no entries)."""
     doc = typed(doc, dict, where)
     pattern = typed(field(doc, "pattern", where), list, f"{where}.pattern")
-    facet = _facet if full else _lean_facet
     return Region(tuple(typed(s, str, f"{where}.pattern[{i}]") for i, s in enumerate(pattern)),
                   numbers(field(doc, "interior_point", where), f"{where}.interior_point") if full else None,
-                  tuple(facet(F, f"{where}.facets[{i}]")
+                  tuple(_facet(F, f"{where}.facets[{i}]", full)
                         for i, F in enumerate(typed(doc.get("facets", []), list, f"{where}.facets"))),
                   tuple(_farkas_entry(E, f"{where}.redundant[{i}]")
                         for i, E in enumerate(typed(doc.get("redundant", []) if full else [], list,
