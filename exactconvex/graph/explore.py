@@ -309,10 +309,14 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
     groups = hyperplane_groups(rows)
     reps = _Representatives(rows, groups)
     m = len(reps)
-    group_of = [0] * len(neurons)
-    for i, g in enumerate(groups):
-        for r in g:
-            group_of[r] = i
+    singletons = m == len(neurons)
+    if singletons:  # the usual case, every group one row: the group of row r is r
+        group_of = list(range(m))
+    else:
+        group_of = [0] * len(neurons)
+        for i, g in enumerate(groups):
+            for r in g:
+                group_of[r] = i
     x0 = region.interior_point
     witness: dict[int, tuple] = {}
     polar: list = []
@@ -320,7 +324,7 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
     if independent is not None:
         witness.update(independent)
     elif m:
-        first = [g[0] for g in groups]
+        first = group_of if singletons else [g[0] for g in groups]
         A, g0 = _polar_inputs(rows, first, x0)
         proposals = propose_facets(A, g0, basis, polar) or {}
         _check_proposals(rows, reps, group_of, x0, proposals, witness)
@@ -331,17 +335,17 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
         for support, members in supports_of_redundant(hull, indices):
             if all(f in witness for f in support):
                 support = sorted(support)
-                holds = farkas_holds_for_rows(rows.flat, rows.d, [groups[i][0] for i in members],
+                holds = farkas_holds_for_rows(rows.flat, rows.d, members if singletons else [groups[i][0] for i in members],
                                               [reps[f] for f in support], list(range(len(support))), True,
                                               rows.floats if rows.trusted else None)
-                solved = [i for i, ok in zip(members, holds) if ok]
-                for i in solved:
-                    redundant[i] = None  # implied: its multipliers are re-solved from the support on demand
+                solved = members if all(holds) else [i for i, ok in zip(members, holds) if ok]
+                redundant.update(dict.fromkeys(solved))  # None: implied, its multipliers re-solved from the support on demand
                 if solved:
                     implied.append((support, solved))
 
-    try_supports(polar[0] if polar else None, [i for i in range(m) if i not in witness])
-    left = [i for i in range(m) if i not in witness and i not in redundant]
+    candidates = [i for i in range(m) if i not in witness]
+    try_supports(polar[0] if polar else None, candidates)
+    left = [i for i in candidates if i not in redundant]
     if left and polar and proposals:
         # neither a facet nor implied by a hull facet's vertices: in far-out regions, usually a facet
         # the hull missed; a second hull from a better centre proposes it (no LP per constraint)
@@ -351,25 +355,28 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
             _check_proposals(rows, reps, group_of, x0, {i: more[i] for i in left if i in more}, witness)
             try_supports(hull, [i for i in left if i not in witness])
     facet_order = sorted(witness)
-    undecided = [i for i in range(m) if i not in witness]
+    # what the hulls left undecided (at d2 256x256 usually none of 512 rows): the passes below go
+    # over this short list, not over every row
+    undecided = [i for i in left if i not in witness and i not in redundant]
     facet_reps = [reps[f] for f in facet_order]
     position = {f: k for k, f in enumerate(facet_order)}
     for support, members in implied:
-        region.implied.append(([position[f] for f in support], [neurons[r] for i in members for r in groups[i]]))
+        region.implied.append(([position[f] for f in support], list(map(neurons.__getitem__, members)) if singletons
+                               else [neurons[r] for i in members for r in groups[i]]))
+
+    explicit: dict[int, tuple] = {}  # the groups of ``redundant`` with their certificates
 
     def keep_dense(i, cert):  # facets are only ever appended, so positions stay valid
         lam, mu = cert
         support = [k for k, v in enumerate(lam) if v != 0]
-        redundant[i] = (support, [lam[k] for k in support], mu)
+        redundant[i] = explicit[i] = (support, [lam[k] for k in support], mu)
 
     for i in undecided:
-        if i not in redundant:
-            cert = farkas_guess(reps[i], facet_reps, at=x0)
-            if cert is not None:
-                keep_dense(i, cert)
+        cert = farkas_guess(reps[i], facet_reps, at=x0)
+        if cert is not None:
+            keep_dense(i, cert)
+    undecided = [i for i in undecided if i not in redundant]
     for i in undecided:  # floats propose facet points (checked exactly); no exact LP yet
-        if i in redundant:
-            continue
         p = facet_witness(reps[i], reps[:i] + reps[i + 1:], hint=x0, float_only=True)
         if p is not None:
             witness[i] = tuple(p)
@@ -395,10 +402,8 @@ def _classify(region: Region, basis) -> list[tuple[int, tuple, tuple, int]]:
         if cert is None:  # would contradict Farkas' lemma: the facet list is wrong
             raise AssertionError(f"region {region.id}: a constraint is neither a facet nor implied by the facets")
         keep_dense(i, cert)
-    for i, cert in sorted(redundant.items()):
-        if cert is None:
-            continue
-        support, lam, mu = cert
+    for i in sorted(explicit):
+        support, lam, mu = explicit[i]
         if len(groups[i]) == 1:
             region.redundant.append((neurons[groups[i][0]], support, lam, mu))
             continue

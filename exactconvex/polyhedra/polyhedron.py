@@ -408,6 +408,8 @@ def farkas_holds_for_rows(flat: Sequence[fmpq], d: int, rows: list[int], basis: 
         return []
     if floats is not None and with_mu and len(support) == d and len(rows) >= FILTER_FROM:
         settled = _farkas_signs_by_floats(floats, d, rows, basis, support)
+        if settled is not None and None not in settled:  # (the usual case: the floats settle every target)
+            return settled
         if settled is not None:
             doubtful = [t for t, ok in zip(rows, settled) if ok is None]
             exact = iter(farkas_holds_for_rows(flat, d, doubtful, basis, support, with_mu))
@@ -453,6 +455,8 @@ def _farkas_signs_by_floats(floats, d: int, rows: list[int], basis: Sequence[Aff
         bound = 2 * (d + 5) * 2.0**-53 * (np.abs(Mf) @ np.abs(Z)) + (d + 1) * 2.0**-1070
         negative = (X < -bound).any(axis=0)
         positive = (X > bound).all(axis=0)
+    if positive.all():  # (most calls: every target is implied)
+        return [True] * len(rows)
     return [False if n else (True if p else None) for n, p in zip(negative.tolist(), positive.tolist())]
 
 
